@@ -1,0 +1,48 @@
+/**
+ * Health of the hub's dependencies. Each configured dependency (store, RabbitMQ, Redis)
+ * registers a check; /healthz runs them all with a time limit so one hung dependency
+ * cannot hang the probe.
+ */
+export type DependencyState = 'up' | 'down';
+
+export interface DependencyHealth {
+  status: DependencyState;
+  detail?: string;
+  latencyMs?: number;
+}
+
+export type HealthCheck = () => Promise<string | void>;
+
+const checks = new Map<string, HealthCheck>();
+
+export function registerHealthCheck(name: string, check: HealthCheck): void {
+  checks.set(name, check);
+}
+
+export function unregisterHealthCheck(name: string): void {
+  checks.delete(name);
+}
+
+async function runCheck(check: HealthCheck, timeoutMs: number): Promise<DependencyHealth> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const detail = await Promise.race([check(), timeout]);
+    return { status: 'up', latencyMs: Date.now() - started, ...(detail ? { detail } : {}) };
+  } catch (err) {
+    return { status: 'down', latencyMs: Date.now() - started, detail: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function healthReport(timeoutMs = 2000) {
+  const names = [...checks.keys()];
+  const results = await Promise.all(names.map((n) => runCheck(checks.get(n)!, timeoutMs)));
+  const dependencies = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+  const up = results.every((r) => r.status === 'up');
+  return { status: up ? 'up' : 'degraded', dependencies };
+}

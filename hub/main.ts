@@ -1,0 +1,37 @@
+import { loadConfig, ConfigError } from './config';
+import { startHub } from './server';
+
+/** `npm start`: start the hub from the environment and say where the editor is. */
+async function main() {
+  const config = loadConfig();
+  const hub = await startHub(config);
+  const login =
+    config.profile === 'demo' && !process.env.HUB_USERS
+      ? 'demo login: developer / council-hub-demo (editor), support / council-hub-demo (read-only)'
+      : 'log in with a user from HUB_USERS';
+  console.log(
+    [
+      `council-hub (${config.profile} profile) is up.`,
+      `  editor:  ${hub.url}/   ${login}`,
+      `  health:  ${hub.url}/healthz   metrics: ${hub.url}/metrics`,
+    ].join('\n'),
+  );
+  const shutdown = (signal: string) => {
+    console.log(`council-hub: ${signal}, stopping`);
+    hub.stop().then(
+      () => process.exit(0),
+      (err) => {
+        console.error('council-hub: error while stopping', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) console.error(`council-hub: configuration error: ${err.message}`);
+  else console.error('council-hub: failed to start', err);
+  process.exit(1);
+});

@@ -1,0 +1,102 @@
+import fs from 'fs';
+import http from 'http';
+import path from 'path';
+import express from 'express';
+import RED from 'node-red';
+import type { HubConfig } from './config';
+import { adminAuth } from './security';
+import { healthReport } from './health';
+import { metricsRegistry } from './metrics';
+import { repoRoot } from './paths';
+import { registerRabbitmqHealth, registerRedisHealth } from './dependencies';
+import { openSqlite } from './store';
+
+export interface RunningHub {
+  url: string;
+  server: http.Server;
+  red: typeof RED;
+  config: HubConfig;
+  stop(): Promise<void>;
+}
+
+/** Node-RED's settings for the embedded runtime, derived from the hub's configuration. */
+export function nodeRedSettings(config: HubConfig) {
+  return {
+    uiHost: config.host,
+    uiPort: config.port,
+    httpAdminRoot: '/',
+    httpNodeRoot: '/',
+    userDir: path.join(config.dataDir, 'node-red'),
+    flowFile: config.flowFile,
+    flowFilePretty: true,
+    credentialSecret: config.credentialSecret,
+    adminAuth: adminAuth(config.users),
+    // The repository is itself a Node-RED module (package.json "node-red" section): its
+    // nodes land in the palette and examples/ in Import > Examples.
+    nodesDir: [repoRoot],
+    functionExternalModules: false,
+    externalModules: { palette: { allowInstall: false }, modules: { allowInstall: false } },
+    telemetry: { enabled: false, updateNotification: false },
+    diagnostics: { enabled: false },
+    runtimeState: { enabled: false, ui: false },
+    editorTheme: {
+      page: { title: 'council hub' },
+      header: { title: 'council hub' },
+      projects: { enabled: false },
+      tours: false,
+    },
+    logging: { console: { level: config.logLevel, metrics: false, audit: config.profile === 'production' } },
+  };
+}
+
+/**
+ * Starts Node-RED inside the hub's own HTTP server: editor, admin API, httpNode routes,
+ * /healthz and /metrics share one port. Node-RED is a per-process singleton, so one
+ * process runs one hub.
+ */
+export async function startHub(config: HubConfig): Promise<RunningHub> {
+  fs.mkdirSync(path.join(config.dataDir, 'node-red'), { recursive: true });
+  const releases: Array<() => Promise<void>> = [];
+  const store = openSqlite(config.dataDir);
+  releases.push(async () => {
+    store.close();
+  });
+  if (config.rabbitmqUrl) releases.push(registerRabbitmqHealth(config.rabbitmqUrl));
+  if (config.redisUrl) releases.push(registerRedisHealth(config.redisUrl));
+
+  const app = express();
+  app.disable('x-powered-by');
+  const server = http.createServer(app);
+
+  app.get('/healthz', async (_req, res) => {
+    const report = await healthReport();
+    res.status(report.status === 'up' ? 200 : 503).json(report);
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', metricsRegistry.contentType).send(await metricsRegistry.metrics());
+  });
+
+  RED.init(server, nodeRedSettings(config) as any);
+  app.use('/', RED.httpAdmin);
+  app.use('/', RED.httpNode);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  await RED.start();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    server,
+    red: RED,
+    config,
+    async stop() {
+      await RED.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const release of releases.reverse()) await release();
+    },
+  };
+}

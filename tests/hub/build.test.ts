@@ -1,0 +1,31 @@
+import assert from 'assert';
+import fs from 'fs';
+import path from 'path';
+import { repoRoot } from '../../hub/paths';
+
+/** The package installs into any Node-RED: every node is listed, compiled and has its editor file. */
+describe('build of the nodes', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  const listed: Record<string, string> = pkg['node-red'].nodes;
+
+  it('lists every folder of nodes/ in package.json "node-red".nodes', () => {
+    const folders = fs
+      .readdirSync(path.join(repoRoot, 'nodes'), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+    const listedFolders = [...new Set(Object.values(listed).map((file) => path.basename(path.dirname(file))))].sort();
+    assert.deepStrictEqual(listedFolders, folders);
+  });
+
+  for (const [name, file] of Object.entries(listed)) {
+    it(`compiles ${name} with its editor file and a palette entry in "council hub"`, () => {
+      const js = path.join(repoRoot, file);
+      assert.ok(fs.existsSync(js), `${file} is built`);
+      assert.strictEqual(typeof require(js), 'function', `${file} exports the registration function`);
+      const html = fs.readFileSync(js.replace(/\.js$/, '.html'), 'utf8');
+      assert.match(html, /category: 'council hub'/);
+      assert.match(html, /data-help-name=/, 'has help text');
+    });
+  }
+});

@@ -1,0 +1,143 @@
+import assert from 'assert';
+import fs from 'fs';
+import path from 'path';
+import { startHubProcess, expectHubToRefuse, login, HubProcess } from '../support/hub-process';
+import { freePort } from '../support/ports';
+
+const DEMO_PASSWORD = 'council-hub-demo';
+
+describe('hub start-up, security, health and metrics (real process)', function () {
+  this.timeout(60000);
+  let hub: HubProcess;
+
+  before(async () => {
+    hub = await startHubProcess({
+      env: { RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672', REDIS_URL: 'redis://127.0.0.1:6379' },
+    });
+  });
+  after(async () => {
+    await hub?.stop();
+  });
+
+  it('says where the editor is and how to log in', () => {
+    assert.match(hub.output(), /editor: +http:\/\/127\.0\.0\.1:\d+\//);
+    assert.match(hub.output(), /demo login: developer/);
+  });
+
+  it('serves the editor page and refuses the admin API without a token', async () => {
+    const page = await fetch(`${hub.url}/`);
+    assert.strictEqual(page.status, 200);
+    assert.match(await page.text(), /council hub/);
+    const flows = await fetch(`${hub.url}/flows`);
+    assert.strictEqual(flows.status, 401);
+  });
+
+  it('refuses a wrong password', async () => {
+    await assert.rejects(login(hub.url, 'developer', 'wrong'), /answered 403/);
+  });
+
+  it('lets a developer read and deploy flows, and keeps credentials encrypted', async () => {
+    const token = await login(hub.url, 'developer', DEMO_PASSWORD);
+    const auth = { authorization: `Bearer ${token}` };
+    const current = await fetch(`${hub.url}/flows`, { headers: { ...auth, 'Node-RED-API-Version': 'v2' } });
+    assert.strictEqual(current.status, 200);
+    const { flows, rev } = (await current.json()) as { flows: any[]; rev: string };
+    assert.ok(flows.some((n) => n.type === 'postcode'), 'the demo flow with the postcode node is loaded');
+    const withSecret = [
+      ...flows,
+      { id: 'cred.test', type: 'http request', z: flows[0].id, method: 'GET', url: 'http://127.0.0.1:9/', authType: 'basic', credentials: { user: 'clerk', password: 'plain-secret-value' }, wires: [] },
+    ];
+    const deploy = await fetch(`${hub.url}/flows`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+      body: JSON.stringify({ flows: withSecret, rev }),
+    });
+    assert.strictEqual(deploy.status, 200);
+    const credFile = path.join(hub.dataDir, 'node-red', 'flows_cred.json');
+    const stored = fs.readFileSync(credFile, 'utf8');
+    assert.ok(!stored.includes('plain-secret-value'), 'credentials are not stored in plain text');
+    assert.ok(JSON.parse(stored).$, 'credentials are stored encrypted');
+  });
+
+  it('lets support staff read flows but not deploy them', async () => {
+    const token = await login(hub.url, 'support', DEMO_PASSWORD);
+    const auth = { authorization: `Bearer ${token}` };
+    const read = await fetch(`${hub.url}/flows`, { headers: auth });
+    assert.strictEqual(read.status, 200);
+    const deploy = await fetch(`${hub.url}/flows`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify([]),
+    });
+    assert.strictEqual(deploy.status, 401);
+  });
+
+  it('shows the hub nodes in the "council hub" palette category and the example in Import > Examples', async () => {
+    const token = await login(hub.url, 'developer', DEMO_PASSWORD);
+    const nodes = await fetch(`${hub.url}/nodes`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+    const sets = (await nodes.json()) as Array<{ module: string; types: string[] }>;
+    const ours = sets.filter((s) => s.module === 'council-hub').flatMap((s) => s.types);
+    assert.ok(ours.includes('postcode'), `council-hub nodes registered: ${ours.join(', ')}`);
+    const html = await fetch(`${hub.url}/nodes`, { headers: { authorization: `Bearer ${token}`, accept: 'text/html' } });
+    assert.match(await html.text(), /category: 'council hub'/);
+    const examples = await fetch(`${hub.url}/library/examples/flows/council-hub/postcode-lookup`, { headers: { authorization: `Bearer ${token}` } });
+    assert.strictEqual(examples.status, 200);
+    assert.ok(((await examples.json()) as any[]).some((n) => n.type === 'postcode'));
+  });
+
+  it('runs the demo flow', async () => {
+    const ok = await fetch(`${hub.url}/demo/postcode?postcode=sw1a%201aa`);
+    assert.strictEqual(await ok.text(), 'SW1A 1AA');
+    const bad = await fetch(`${hub.url}/demo/postcode?postcode=nowhere`);
+    assert.strictEqual(bad.status, 400);
+    assert.match(await bad.text(), /not a UK postcode/);
+  });
+
+  it('reports each configured dependency on /healthz', async () => {
+    const response = await fetch(`${hub.url}/healthz`);
+    const body = (await response.json()) as any;
+    assert.strictEqual(response.status, 200, JSON.stringify(body));
+    assert.strictEqual(body.status, 'up');
+    for (const dependency of ['store', 'rabbitmq', 'redis']) assert.strictEqual(body.dependencies[dependency]?.status, 'up', dependency);
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const response = await fetch(`${hub.url}/metrics`);
+    assert.strictEqual(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
+    assert.match(await response.text(), /^councilhub_process_cpu_user_seconds_total\{app="council-hub"\} /m);
+  });
+});
+
+describe('hub health when a dependency is down', function () {
+  this.timeout(60000);
+  it('answers 503 and names the dependency that is down', async () => {
+    const nobody = await freePort();
+    const hub = await startHubProcess({ env: { RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${nobody}` } });
+    try {
+      const response = await fetch(`${hub.url}/healthz`);
+      const body = (await response.json()) as any;
+      assert.strictEqual(response.status, 503);
+      assert.strictEqual(body.status, 'degraded');
+      assert.strictEqual(body.dependencies.rabbitmq.status, 'down');
+      assert.match(body.dependencies.rabbitmq.detail, /ECONNREFUSED/);
+      assert.strictEqual(body.dependencies.store.status, 'up');
+    } finally {
+      await hub.stop();
+    }
+  });
+});
+
+describe('production profile', function () {
+  this.timeout(30000);
+  it('refuses to start without a credential secret', async () => {
+    const { code, output } = await expectHubToRefuse({ HUB_PROFILE: 'production' });
+    assert.strictEqual(code, 1);
+    assert.match(output, /configuration error: HUB_CREDENTIAL_SECRET is required/);
+  });
+  it('refuses to start without users', async () => {
+    const { code, output } = await expectHubToRefuse({ HUB_PROFILE: 'production', HUB_CREDENTIAL_SECRET: 'x'.repeat(32) });
+    assert.strictEqual(code, 1);
+    assert.match(output, /configuration error: HUB_USERS is required/);
+  });
+});
