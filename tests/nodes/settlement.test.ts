@@ -1,0 +1,126 @@
+import assert from 'assert';
+import helper from 'node-red-node-test-helper';
+import type { NodeAPI, Node, NodeMessage } from 'node-red';
+import { awaitSettlement, acknowledgeStored, unsettledCount } from '../../nodes/settlement';
+
+helper.init(require.resolve('node-red'));
+
+type Outcome = { outcome: 'settled' } | { outcome: 'failed'; error: Error };
+let outcomes: Outcome[] = [];
+
+/** A stand-in inbound node (like amqp-in): registers for settlement, then sends. */
+function inboundNode(RED: NodeAPI) {
+  function Inbound(this: Node & { emitOne(msg: NodeMessage): void }, config: any) {
+    RED.nodes.createNode(this, config);
+    this.emitOne = (msg: NodeMessage) => {
+      awaitSettlement(RED, msg, {
+        settled: () => void outcomes.push({ outcome: 'settled' }),
+        failed: (error) => void outcomes.push({ outcome: 'failed', error }),
+      }, { timeoutMs: config.timeoutMs ?? 5000 });
+      this.send(msg);
+    };
+  }
+  RED.nodes.registerType('test-inbound', Inbound as any);
+}
+
+/** Stands in for the journal node: acknowledges as soon as it has the message, then never finishes. */
+function storingNode(RED: NodeAPI) {
+  function Storing(this: Node, config: any) {
+    RED.nodes.createNode(this, config);
+    this.on('input', (msg: NodeMessage, _send: unknown, _done: unknown) => acknowledgeStored(msg));
+  }
+  RED.nodes.registerType('test-storing', Storing as any);
+}
+
+/** Takes a message and never calls done: a node that hangs. */
+function hangingNode(RED: NodeAPI) {
+  function Hanging(this: Node, config: any) {
+    RED.nodes.createNode(this, config);
+    this.on('input', (_msg: NodeMessage, _send: unknown, _done: unknown) => undefined);
+  }
+  RED.nodes.registerType('test-hanging', Hanging as any);
+}
+
+const functionNode = require('@node-red/nodes/core/function/10-function');
+const catchNode = require('@node-red/nodes/core/common/25-catch');
+const delayNode = require('@node-red/nodes/core/function/89-delay');
+const nodes = [inboundNode, storingNode, hangingNode, functionNode, catchNode, delayNode];
+
+async function waitForOutcome(): Promise<Outcome> {
+  for (let i = 0; i < 200 && outcomes.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.strictEqual(outcomes.length, 1, 'exactly one outcome');
+  const first = outcomes[0] as any;
+  if (first.error) first.error.message = String(first.error.message);
+  return outcomes[0];
+}
+
+describe('settlement of inbound messages (Node-RED hooks)', () => {
+  beforeEach(() => {
+    outcomes = [];
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  it('settles once every node downstream has finished without error', async () => {
+    await helper.load(nodes, [
+      { id: 'in', type: 'test-inbound', wires: [['f1', 'd']] },
+      { id: 'f1', type: 'function', func: 'return msg;', wires: [['out']] },
+      { id: 'd', type: 'delay', pauseType: 'delay', timeout: '200', timeoutUnits: 'milliseconds', wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ]);
+    const received: unknown[] = [];
+    helper.getNode('out').on('input', (m: unknown) => received.push(m));
+    (helper.getNode('in') as any).emitOne({ payload: 1 });
+    await new Promise((r) => setTimeout(r, 60));
+    assert.strictEqual(outcomes.length, 0, 'not settled while the delay node still holds the message');
+    const outcome = await waitForOutcome();
+    assert.deepStrictEqual(outcome, { outcome: 'settled' });
+    assert.strictEqual(received.length, 2);
+    assert.strictEqual(unsettledCount(), 0);
+  });
+
+  it('fails with the error of the node that failed, even when a Catch handles it', async () => {
+    await helper.load(nodes, [
+      { id: 'in', type: 'test-inbound', wires: [['bad']] },
+      { id: 'bad', type: 'function', func: 'throw new Error("address has no postcode");', wires: [[]] },
+      { id: 'c', type: 'catch', scope: null, wires: [['log']] },
+      { id: 'log', type: 'helper' },
+    ]);
+    let caught = false;
+    helper.getNode('log').on('input', () => (caught = true));
+    (helper.getNode('in') as any).emitOne({ payload: 1 });
+    const outcome = await waitForOutcome();
+    assert.strictEqual(outcome.outcome, 'failed');
+    assert.match((outcome as any).error.message, /address has no postcode/);
+    assert.ok(caught, 'the catch branch ran before settlement');
+  });
+
+  it('settles as soon as the journal acknowledges, before the flow finishes', async () => {
+    await helper.load(nodes, [
+      { id: 'in', type: 'test-inbound', wires: [['store']] },
+      { id: 'store', type: 'test-storing', wires: [] },
+    ]);
+    (helper.getNode('in') as any).emitOne({ payload: 1 });
+    assert.strictEqual((await waitForOutcome()).outcome, 'settled');
+  });
+
+  it('fails a message sent nowhere instead of acknowledging it', async () => {
+    await helper.load(nodes, [{ id: 'in', type: 'test-inbound', wires: [] }]);
+    (helper.getNode('in') as any).emitOne({ payload: 1 });
+    const outcome = await waitForOutcome();
+    assert.strictEqual(outcome.outcome, 'failed');
+    assert.match((outcome as any).error.message, /not wired/);
+  });
+
+  it('fails a message the flow never finishes with, after the time limit', async () => {
+    await helper.load(nodes, [
+      { id: 'in', type: 'test-inbound', timeoutMs: 300, wires: [['hang']] },
+      { id: 'hang', type: 'test-hanging', wires: [] },
+    ]);
+    (helper.getNode('in') as any).emitOne({ payload: 1 });
+    const outcome = await waitForOutcome();
+    assert.strictEqual(outcome.outcome, 'failed');
+    assert.match((outcome as any).error.message, /did not finish .* within 300 ms/);
+  });
+});
