@@ -1,0 +1,106 @@
+import { stringify } from 'csv-stringify/sync';
+import { parse } from 'csv-parse/sync';
+
+/**
+ * Revenues (council tax) change-of-address files, CONTRACTS.md "Revenues": the hub writes
+ * request files to revenues/in/ and reads Revenues' answers from revenues/ack/.
+ */
+export const REQUEST_COLUMNS = [
+  'request_id',
+  'forename',
+  'surname',
+  'date_of_birth',
+  'previous_uprn',
+  'uprn',
+  'address_line_1',
+  'address_line_2',
+  'address_line_3',
+  'address_line_4',
+  'postcode',
+  'effective_date',
+] as const;
+
+export type RevenuesRequestRow = Record<(typeof REQUEST_COLUMNS)[number], string>;
+
+export const ACK_OUTCOMES = ['ACCEPTED', 'REJECTED', 'NO_MATCH'] as const;
+export type AckOutcome = (typeof ACK_OUTCOMES)[number];
+
+export interface AckRow {
+  requestId: string;
+  outcome: AckOutcome;
+  reason: string;
+}
+
+export class RevenuesFileError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(line ? `${message} (line ${line})` : message);
+    this.name = 'RevenuesFileError';
+  }
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
+/** ADDR_<yyyyMMddHHmmss>_<nnnn>.csv, in UTC so that names sort in time order everywhere. */
+export function requestFileName(at: Date, sequence: number): string {
+  const stamp =
+    pad(at.getUTCFullYear(), 4) +
+    pad(at.getUTCMonth() + 1, 2) +
+    pad(at.getUTCDate(), 2) +
+    pad(at.getUTCHours(), 2) +
+    pad(at.getUTCMinutes(), 2) +
+    pad(at.getUTCSeconds(), 2);
+  return `ADDR_${stamp}_${pad(sequence % 10000, 4)}.csv`;
+}
+
+/** The ack file Revenues writes for a request file: the same base name, `.ack.csv`. */
+export function ackFileName(requestFile: string): string {
+  return requestFile.replace(/\.csv$/, '.ack.csv');
+}
+
+export function requestFileForAck(ackFile: string): string {
+  if (!/^ADDR_\d{14}_\d{4}\.ack\.csv$/.test(ackFile)) throw new RevenuesFileError(`"${ackFile}" is not a Revenues ack file name`);
+  return ackFile.replace(/\.ack\.csv$/, '.csv');
+}
+
+/** UTF-8, CRLF line ends, header row, every row with every column (missing ones empty). */
+export function buildRequestFile(rows: RevenuesRequestRow[]): string {
+  if (!rows.length) throw new RevenuesFileError('a request file needs at least one row');
+  const ids = new Set<string>();
+  rows.forEach((row, i) => {
+    if (!row.request_id) throw new RevenuesFileError(`row ${i + 1} has no request_id`);
+    if (ids.has(row.request_id)) throw new RevenuesFileError(`request_id ${row.request_id} appears twice in one file`);
+    ids.add(row.request_id);
+  });
+  return stringify(rows, { header: true, columns: [...REQUEST_COLUMNS], record_delimiter: '\r\n', quoted_match: /[",\r\n]/ });
+}
+
+/**
+ * Parses an ack file. Any fault (wrong header, unknown outcome, a REJECTED row without a
+ * reason, a duplicate request id) rejects the whole file: a half-read ack would settle
+ * some deliveries and silently leave others.
+ */
+export function parseAckFile(content: string | Buffer): AckRow[] {
+  let records: string[][];
+  try {
+    records = parse(content, { bom: true, skip_empty_lines: true, relax_column_count: false });
+  } catch (err) {
+    throw new RevenuesFileError(`ack file is not valid CSV: ${(err as Error).message}`);
+  }
+  const [header, ...rows] = records;
+  if (!header || header.join(',') !== 'request_id,outcome,reason') {
+    throw new RevenuesFileError(`ack file header must be request_id,outcome,reason, got "${header?.join(',') ?? ''}"`, 1);
+  }
+  const seen = new Set<string>();
+  return rows.map(([requestId, outcome, reason], i) => {
+    const line = i + 2;
+    if (!requestId) throw new RevenuesFileError('ack row has no request_id', line);
+    if (!(ACK_OUTCOMES as readonly string[]).includes(outcome)) throw new RevenuesFileError(`ack row outcome "${outcome}" is not one of ${ACK_OUTCOMES.join(', ')}`, line);
+    if (outcome === 'REJECTED' && !reason) throw new RevenuesFileError(`REJECTED row for ${requestId} gives no reason`, line);
+    if (seen.has(requestId)) throw new RevenuesFileError(`request_id ${requestId} is acknowledged twice`, line);
+    seen.add(requestId);
+    return { requestId, outcome: outcome as AckOutcome, reason: reason ?? '' };
+  });
+}
