@@ -1,0 +1,32 @@
+import path from 'path';
+import { repoRoot } from '../../hub/paths';
+
+/**
+ * The hub's own SOAP services (CONTRACTS.md, "The hub's own SOAP services"): their WSDLs
+ * (in this folder, read from the source tree: the build copies no WSDL) and the paths the
+ * hub serves them on.
+ */
+export interface HubSoapService {
+  service: string;
+  wsdl: string;
+  path: string;
+  operation: string;
+}
+
+const folder = path.join(repoRoot, 'adapters', 'hub-services');
+
+export const contactEventService: HubSoapService = {
+  service: 'ContactEventService',
+  wsdl: path.join(folder, 'ContactEventService.wsdl'),
+  path: '/soap/contact-events',
+  operation: 'NotifyContactEvent',
+};
+
+export const repairNotificationService: HubSoapService = {
+  service: 'RepairNotificationService',
+  wsdl: path.join(folder, 'RepairNotificationService.wsdl'),
+  path: '/soap/repair-notifications',
+  operation: 'NotifyRepairStatus',
+};
+
+export const hubSoapServices: HubSoapService[] = [contactEventService, repairNotificationService];

@@ -1,0 +1,76 @@
+import { Parser } from 'xml2js';
+
+/**
+ * The check every SOAP message passes before the soap package parses it, in both
+ * directions (requests the hub hosts, responses to the hub's calls). The soap package's
+ * own parser copies element and attribute names into plain objects, so a name such as
+ * `__proto__` would reach an object's prototype; and XML's DOCTYPE is the door to
+ * external entities (XXE) and entity expansion. Both are refused here, with a reason.
+ */
+
+export type XmlRefusal = 'empty' | 'doctype' | 'malformed' | 'hostile-name' | 'not-envelope';
+
+export class XmlRefusedError extends Error {
+  constructor(
+    readonly refusal: XmlRefusal,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'XmlRefusedError';
+  }
+}
+
+/** Names that would reach an object's prototype chain if copied into an object. */
+const HOSTILE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** DOCTYPE or ENTITY anywhere (also inside an internal subset): XML that needs either is not SOAP. */
+const DTD_DECLARATION = /<!\s*(DOCTYPE|ENTITY)/i;
+
+function refuseHostileName(name: string): string {
+  // "prefix:local" and "xmlns:prefix": every part counts, a prefix is a key too
+  for (const part of name.split(':')) {
+    if (HOSTILE_NAMES.has(part)) throw new XmlRefusedError('hostile-name', `the XML uses the reserved name "${name}"`);
+  }
+  return name;
+}
+
+/** First line of a sax error, which is all a caller can act on ("Unexpected close tag", line, column). */
+function saxReason(err: Error): string {
+  const [what, ...where] = err.message.split('\n');
+  const position = where.filter((l) => /^(Line|Column):/.test(l)).join(', ');
+  return position ? `${what} (${position.toLowerCase()})` : what;
+}
+
+/**
+ * Refuses what the soap package must never see: an empty body, a DOCTYPE/ENTITY
+ * declaration, XML that is not well-formed, a hostile element/attribute name, or a
+ * document whose root is not a SOAP Envelope. Resolves when the XML is safe to parse.
+ */
+export async function checkSoapXml(xml: string): Promise<void> {
+  if (!xml.trim()) throw new XmlRefusedError('empty', 'the body is empty');
+  if (DTD_DECLARATION.test(xml)) {
+    throw new XmlRefusedError('doctype', 'DOCTYPE and ENTITY declarations are not accepted (external entities and entity expansion are refused)');
+  }
+  const parser = new Parser({
+    strict: true,
+    tagNameProcessors: [refuseHostileName],
+    attrNameProcessors: [refuseHostileName],
+    explicitArray: false,
+  });
+  let document: unknown;
+  try {
+    document = await parser.parseStringPromise(xml);
+  } catch (err) {
+    if (err instanceof XmlRefusedError) throw err;
+    throw new XmlRefusedError('malformed', `the body is not well-formed XML: ${saxReason(err as Error)}`);
+  }
+  const root = document && typeof document === 'object' ? Object.keys(document)[0] : undefined;
+  if (!root || root.slice(root.indexOf(':') + 1) !== 'Envelope') {
+    throw new XmlRefusedError('not-envelope', `the body is not a SOAP envelope (root element ${root ? `"${root}"` : 'missing'})`);
+  }
+}
+
+/** True when the text at least claims to be a SOAP envelope (used to tell a SOAP answer from a proxy's error page). */
+export function looksLikeSoapEnvelope(text: string): boolean {
+  return /<([A-Za-z_][\w.-]*:)?Envelope[\s>/]/.test(text);
+}
