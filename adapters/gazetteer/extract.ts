@@ -1,0 +1,148 @@
+import fs from 'fs';
+import { parse } from 'csv-parse';
+import { normalisePostcode } from '../address/postcode';
+import type { Bs7666Address } from '../canonical/types';
+
+/**
+ * Reads the LLPG extract (CSV, header
+ * uprn,usrn,saon,paon,street_description,locality,town_name,post_town,postcode,x,y,logical_status)
+ * as a stream. Every row is checked; a malformed row is reported with its line number and
+ * the whole load fails (GazetteerLoadError): a half-read extract would make addresses that
+ * exist look missing, so the hub keeps the extract it had until a good one arrives.
+ */
+
+export const EXTRACT_COLUMNS = [
+  'uprn', 'usrn', 'saon', 'paon', 'street_description', 'locality', 'town_name', 'post_town', 'postcode', 'x', 'y', 'logical_status',
+] as const;
+
+/** 1 approved, 6 provisional, 8 historic. */
+export type LogicalStatus = 1 | 6 | 8;
+export const LOGICAL_STATUS_NAMES: Record<LogicalStatus, string> = { 1: 'approved', 6: 'provisional', 8: 'historic' };
+
+/** One gazetteer address. Postcode, town and post town may be blank for a non-postal record. */
+export interface GazetteerRecord extends Bs7666Address {
+  usrn: string;
+  x?: number;
+  y?: number;
+  logicalStatus: LogicalStatus;
+}
+
+export interface ExtractProblem {
+  /** Line number in the file (1 is the header). */
+  line: number;
+  message: string;
+}
+
+/** How many problems a failed load lists (the count is always complete). */
+const MAX_PROBLEMS_LISTED = 50;
+
+export class GazetteerLoadError extends Error {
+  constructor(readonly file: string, readonly problems: ExtractProblem[], readonly problemCount: number) {
+    const listed = problems.map((p) => `line ${p.line}: ${p.message}`).join('; ');
+    const more = problemCount > problems.length ? ` (and ${problemCount - problems.length} more)` : '';
+    super(`gazetteer extract ${file} was not loaded: ${problemCount} malformed row${problemCount === 1 ? '' : 's'}: ${listed}${more}`);
+    this.name = 'GazetteerLoadError';
+  }
+}
+
+const DIGITS = /^\d{1,12}$/;
+
+/** UPRNs are numbers: "000100023336956"-style padding is dropped so that lookups agree. */
+export function normaliseUprn(uprn: string): string {
+  return uprn.trim().replace(/^0+(?=\d)/, '');
+}
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+/** Checks one data row; returns the record, or the problems with it. */
+function toRecord(fields: string[]): GazetteerRecord | string[] {
+  if (fields.length !== EXTRACT_COLUMNS.length) {
+    return [`has ${fields.length} fields, expected ${EXTRACT_COLUMNS.length}`];
+  }
+  const [uprn, usrn, saon, paon, street, locality, townName, postTown, postcode, x, y, status] = fields.map((f) => f.trim());
+  const problems: string[] = [];
+  if (!DIGITS.test(uprn)) problems.push(`uprn "${uprn}" is not 1-12 digits`);
+  if (!DIGITS.test(usrn)) problems.push(`usrn "${usrn}" is not 1-12 digits`);
+  if (!paon) problems.push('paon is blank');
+  if (!street) problems.push('street_description is blank');
+  let normalisedPostcode = '';
+  if (postcode) {
+    try {
+      normalisedPostcode = normalisePostcode(postcode);
+    } catch {
+      problems.push(`postcode "${postcode}" is not a UK postcode`);
+    }
+  }
+  if (x && !NUMBER.test(x)) problems.push(`x "${x}" is not a number`);
+  if (y && !NUMBER.test(y)) problems.push(`y "${y}" is not a number`);
+  if (status !== '1' && status !== '6' && status !== '8') problems.push(`logical_status "${status}" is not 1, 6 or 8`);
+  if (problems.length) return problems;
+  const record: GazetteerRecord = {
+    uprn: normaliseUprn(uprn),
+    usrn,
+    paon,
+    streetDescription: street,
+    townName,
+    postTown,
+    postcode: normalisedPostcode,
+    logicalStatus: Number(status) as LogicalStatus,
+  };
+  if (saon) record.saon = saon;
+  if (locality) record.locality = locality;
+  if (x) record.x = Number(x);
+  if (y) record.y = Number(y);
+  return record;
+}
+
+/** Streams the extract and returns its records, or throws GazetteerLoadError. */
+export async function readExtract(file: string): Promise<GazetteerRecord[]> {
+  const records: GazetteerRecord[] = [];
+  const problems: ExtractProblem[] = [];
+  let problemCount = 0;
+  const report = (line: number, message: string) => {
+    problemCount++;
+    if (problems.length < MAX_PROBLEMS_LISTED) problems.push({ line, message });
+  };
+  const seen = new Map<string, number>();
+  let headerSeen = false;
+
+  const input = fs.createReadStream(file);
+  const parser = input.pipe(parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true }));
+  input.on('error', (err) => parser.destroy(err));
+  try {
+    for await (const { record: fields, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!headerSeen) {
+        headerSeen = true;
+        const header = fields.map((f) => f.trim().toLowerCase()).join(',');
+        if (header !== EXTRACT_COLUMNS.join(',')) {
+          report(info.lines, `header is "${fields.join(',')}", expected "${EXTRACT_COLUMNS.join(',')}"`);
+          break;
+        }
+        continue;
+      }
+      const result = toRecord(fields);
+      if (Array.isArray(result)) {
+        report(info.lines, result.join(', '));
+        continue;
+      }
+      const earlier = seen.get(result.uprn);
+      if (earlier !== undefined) {
+        report(info.lines, `uprn ${result.uprn} is already on line ${earlier}`);
+        continue;
+      }
+      seen.set(result.uprn, info.lines);
+      records.push(result);
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { lines?: number };
+    if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') {
+      throw new GazetteerLoadError(file, [{ line: 0, message: `cannot read the file (${e.code})` }], 1);
+    }
+    // csv-parse stops at a quoting fault; it says on which line.
+    report(e.lines ?? 0, e.message);
+  } finally {
+    input.destroy();
+  }
+  if (!headerSeen) report(1, 'the extract is empty (no header row)');
+  if (problemCount > 0) throw new GazetteerLoadError(file, problems, problemCount);
+  return records;
+}

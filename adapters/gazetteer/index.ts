@@ -1,0 +1,3 @@
+export * from './extract';
+export * from './free-text';
+export * from './gazetteer';
