@@ -10,6 +10,7 @@ import { metricsRegistry } from './metrics';
 import { repoRoot } from './paths';
 import { registerRabbitmqHealth, registerRedisHealth } from './dependencies';
 import { openSqlite } from './store';
+import { attachJournal } from './journal/attach';
 
 export interface RunningHub {
   url: string;
@@ -77,6 +78,9 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   });
 
   RED.init(server, nodeRedSettings(config) as any);
+  // The journal: store, flow hooks, retries, recovery, console API (before RED.start, so nodes find it).
+  const journal = attachJournal(RED, config, store);
+  releases.push(() => journal.stop());
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
 

@@ -1,5 +1,7 @@
 import type Redis from 'ioredis';
 import type { HubConfig } from './config';
+import type { Journal } from './journal/journal';
+import type { FlowTracker } from './flow-tracking/tracker';
 
 /**
  * What the running hub offers its nodes (the journal, the shared Redis client, the
@@ -9,6 +11,10 @@ import type { HubConfig } from './config';
 export interface HubServices {
   config?: HubConfig;
   redis?: Redis;
+  /** The journal (hub/journal): messages, deliveries, retries, replay. */
+  journal?: Journal;
+  /** Follows journalled messages through the flows; takes failures a Catch node saw. */
+  flowTracker?: FlowTracker;
 }
 
 export const hubServices: HubServices = {};

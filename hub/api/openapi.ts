@@ -1,0 +1,235 @@
+import { deliveryStatuses } from '../journal/types';
+
+/**
+ * OpenAPI 3.0 description of the console API (hub/api/console-api.ts), served at
+ * /api/console/openapi.json. Keep the two in step: the API tests check every path here
+ * is answered.
+ */
+const bearer = [{ nodeRedToken: [] }];
+const problem = { description: 'refused', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+const standard = {
+  '400': { ...problem, description: 'malformed request (the error says what)' },
+  '401': { description: 'no token, or the user lacks the permission' },
+};
+const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const query = (name: string, description: string, schema: object = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const listParams = [
+  query('status', `comma-separated statuses: ${deliveryStatuses.join(', ')}`),
+  query('target', 'target system, e.g. planning, housing, revenues, crm, hub'),
+  query('key', 'correlation key: a person (CRM contactId), a case'),
+  query('messageId', 'deliveries of one message'),
+  query('from', 'last change at or after: ISO 8601 time or ms since 1970'),
+  query('to', 'last change at or before: ISO 8601 time or ms since 1970'),
+  query('q', 'text in the key, error, idempotency key or payload (case-insensitive)'),
+  query('limit', 'page size, 0-500 (default 50)', { type: 'integer' }),
+  query('offset', 'items to skip (default 0)', { type: 'integer' }),
+];
+
+export const consoleOpenApi = {
+  openapi: '3.0.3',
+  info: {
+    title: 'council-hub console API',
+    version: '1.0.0',
+    description:
+      'The journal of every message and delivery: find failures, read the payload, the error and the journey, replay (from the node that failed or from the start, with the stored message or an edited copy) and discard with a reason. Log in with POST /auth/token; reading needs console.read, replay and discard need console.write. Every replay and discard is audited with who, when and why.',
+  },
+  servers: [{ url: '/api/console' }],
+  security: bearer,
+  paths: {
+    '/openapi.json': { get: { summary: 'This document', responses: { '200': json({ type: 'object' }), ...standard } } },
+    '/deliveries': {
+      get: { summary: 'List deliveries, newest change first', parameters: listParams, responses: { '200': json(ref('DeliveryPage')), ...standard } },
+    },
+    '/deliveries/{id}': {
+      get: {
+        summary: 'One delivery with its message and audit',
+        parameters: [idParam],
+        responses: { '200': json({ type: 'object', properties: { delivery: ref('Delivery'), message: ref('Message'), audit: { type: 'array', items: ref('Audit') } } }), '404': problem, ...standard },
+      },
+    },
+    '/deliveries/{id}/replay': {
+      post: {
+        summary: 'Replay one delivery',
+        description:
+          'Runs the delivery again from the node that failed (with the message as it entered that node) or from the start of the journey. With "payload", an edited copy runs: a new message id, and the original is marked resolved. Refused (409) for a superseded, pending or in-flight delivery, or when a newer change for the same target and key exists.',
+        parameters: [idParam],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('ReplayRequest') } } },
+        responses: { '202': json(ref('ReplayResult'), 'replay started'), '404': problem, '409': problem, ...standard },
+      },
+    },
+    '/deliveries/{id}/discard': {
+      post: {
+        summary: 'Discard a delivery with a reason',
+        parameters: [idParam],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('Reason') } } },
+        responses: { '200': json({ type: 'object', properties: { delivery: ref('Delivery') } }), '404': problem, '409': problem, ...standard },
+      },
+    },
+    '/replay': {
+      post: {
+        summary: 'Replay every delivery that matches a filter (failed, dead and needs-attention unless a status is given)',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { allOf: [ref('ReplayRequest'), { type: 'object', properties: { filter: ref('Filter') }, required: ['filter'] }] } } },
+        },
+        responses: { '202': json(ref('BulkResult'), 'replays started'), ...standard },
+      },
+    },
+    '/failure-groups': {
+      get: { summary: 'Failed and dead deliveries grouped by target and error', responses: { '200': json({ type: 'object', properties: { groups: { type: 'array', items: ref('FailureGroup') } } }), ...standard } },
+    },
+    '/failure-groups/replay': {
+      post: {
+        summary: 'Replay a whole group of failures with the same target and error',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { allOf: [ref('ReplayRequest'), { type: 'object', properties: { target: { type: 'string' }, error: { type: 'string' } }, required: ['target', 'error'] }] } } },
+        },
+        responses: { '202': json(ref('BulkResult'), 'replays started'), ...standard },
+      },
+    },
+    '/messages': {
+      get: {
+        summary: 'List messages, newest first',
+        parameters: [query('source', 'e.g. crm'), query('key', 'correlation key'), query('from', 'received at or after'), query('to', 'received at or before'), query('q', 'text in the message'), query('limit', 'page size', { type: 'integer' }), query('offset', 'items to skip', { type: 'integer' })],
+        responses: { '200': json({ type: 'object', properties: { items: { type: 'array', items: ref('Message') }, total: { type: 'integer' } } }), ...standard },
+      },
+    },
+    '/messages/{id}': {
+      get: {
+        summary: 'One message with its deliveries, its journey through the flow (provenance) and audit',
+        parameters: [idParam],
+        responses: {
+          '200': json({ type: 'object', properties: { message: ref('Message'), deliveries: { type: 'array', items: ref('Delivery') }, journey: { type: 'array', items: ref('Hop') }, audit: { type: 'array', items: ref('Audit') } } }),
+          '404': problem,
+          ...standard,
+        },
+      },
+    },
+    '/counts': { get: { summary: 'Deliveries per status, and per target and status', responses: { '200': json(ref('Counts')), ...standard } } },
+    '/audit': {
+      get: {
+        summary: 'Audit of replays and discards (who, when, why), newest first',
+        parameters: [query('deliveryId', 'of one delivery'), query('messageId', 'of one message'), query('limit', '1-1000', { type: 'integer' })],
+        responses: { '200': json({ type: 'object', properties: { items: { type: 'array', items: ref('Audit') } } }), ...standard },
+      },
+    },
+  },
+  components: {
+    securitySchemes: { nodeRedToken: { type: 'http', scheme: 'bearer', description: 'access_token from POST /auth/token' } },
+    schemas: {
+      Error: { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] },
+      Status: { type: 'string', enum: [...deliveryStatuses] },
+      Reason: { type: 'object', properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 } }, required: ['reason'] },
+      ReplayRequest: {
+        type: 'object',
+        properties: {
+          reason: { type: 'string', minLength: 1 },
+          from: { type: 'string', enum: ['failed-node', 'start'], default: 'failed-node' },
+          payload: { description: 'an edited msg.payload: the replay runs an edited copy under a new message id' },
+        },
+        required: ['reason'],
+      },
+      ReplayResult: { type: 'object', properties: { deliveryId: { type: 'string' }, runs: { type: 'string' }, messageId: { type: 'string' } } },
+      BulkResult: {
+        type: 'object',
+        properties: {
+          replayed: { type: 'array', items: ref('ReplayResult') },
+          refused: { type: 'array', items: { type: 'object', properties: { deliveryId: { type: 'string' }, reason: { type: 'string' } } } },
+        },
+      },
+      Filter: {
+        type: 'object',
+        properties: {
+          status: { type: 'string', description: 'comma-separated' },
+          target: { type: 'string' },
+          key: { type: 'string' },
+          messageId: { type: 'string' },
+          from: { type: 'string' },
+          to: { type: 'string' },
+          q: { type: 'string' },
+        },
+      },
+      FailureGroup: { type: 'object', properties: { target: { type: 'string' }, error: { type: 'string' }, count: { type: 'integer' }, statuses: { type: 'object' }, newest: { type: 'integer' } } },
+      Counts: { type: 'object', properties: { byStatus: { type: 'object', additionalProperties: { type: 'integer' } }, byTarget: { type: 'object', additionalProperties: { type: 'object' } } } },
+      DeliveryPage: { type: 'object', properties: { items: { type: 'array', items: ref('Delivery') }, total: { type: 'integer' } } },
+      DeliveryError: {
+        type: 'object',
+        properties: {
+          message: { type: 'string' },
+          code: { type: 'string' },
+          classification: { type: 'string', enum: ['transient', 'permanent'] },
+          nodeId: { type: 'string' },
+          nodeType: { type: 'string' },
+          nodeName: { type: 'string' },
+          at: { type: 'integer' },
+        },
+      },
+      Delivery: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          messageId: { type: 'string' },
+          target: { type: 'string' },
+          key: { type: 'string' },
+          status: ref('Status'),
+          idempotencyKey: { type: 'string' },
+          attempts: { type: 'integer' },
+          lastError: ref('DeliveryError'),
+          nextAttemptAt: { type: 'integer', description: 'ms since 1970, while failed (retrying)' },
+          reason: { type: 'string', description: 'why skipped, needs-attention or discarded' },
+          candidates: { description: 'needs-attention: the candidates a person chooses from' },
+          supersededBy: { type: 'string' },
+          resume: { type: 'object', description: 'where a retry runs: node id, send/receive, and the stored message' },
+          createdAt: { type: 'integer' },
+          updatedAt: { type: 'integer' },
+          firstAttemptAt: { type: 'integer' },
+          settledAt: { type: 'integer' },
+        },
+      },
+      Message: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          source: { type: 'string' },
+          sourceMessageId: { type: 'string' },
+          key: { type: 'string' },
+          payload: {},
+          receivedAt: { type: 'integer' },
+          status: { type: 'string', enum: ['received', 'routed'] },
+          editedFrom: { type: 'string' },
+          resolvedBy: { type: 'object', properties: { messageId: { type: 'string' }, actor: { type: 'string' }, at: { type: 'integer' }, reason: { type: 'string' } } },
+        },
+      },
+      Hop: {
+        type: 'object',
+        properties: {
+          nodeId: { type: 'string' },
+          nodeType: { type: 'string' },
+          nodeName: { type: 'string' },
+          flowId: { type: 'string' },
+          deliveryId: { type: 'string' },
+          startedAt: { type: 'integer' },
+          finishedAt: { type: 'integer' },
+          durationMs: { type: 'integer' },
+          error: { type: 'string' },
+        },
+      },
+      Audit: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          at: { type: 'integer' },
+          actor: { type: 'string' },
+          action: { type: 'string', enum: ['replay', 'replay-edited', 'discard'] },
+          reason: { type: 'string' },
+          deliveryId: { type: 'string' },
+          messageId: { type: 'string' },
+          detail: { type: 'object' },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,614 @@
+import { createHash, randomUUID } from 'crypto';
+import { EventEmitter } from 'events';
+import { JournalMetrics } from './metrics';
+import { isNewer } from './order';
+import { defaultRetryPolicy, describeError, retryDelayMs } from './retry';
+import {
+  AuditRecord,
+  Change,
+  ConflictError,
+  DeliveryError,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryStatus,
+  HUB_STAGE,
+  JournalStore,
+  MessageRecord,
+  ResumePoint,
+  RetryPolicy,
+  StoredMessage,
+} from './types';
+
+/** What the flow runner is asked to do: run a stored message from a node. */
+export interface RunTask {
+  delivery?: DeliveryRecord;
+  message?: MessageRecord;
+  resume: ResumePoint;
+}
+
+export interface JournalOptions {
+  store: JournalStore;
+  /** This hub instance's name: in-flight work it owns is recovered when it restarts. */
+  instance: string;
+  /** Retry policy of failures before any delivery (target "hub"). */
+  hubRetry?: RetryPolicy;
+  metrics?: JournalMetrics;
+  now?: () => number;
+}
+
+/** What msg.journal holds once the journal node has stored the message. */
+export interface MessageTag {
+  messageId: string;
+  source: string;
+  key?: string;
+  sourceMessageId?: string;
+  receivedAt: number;
+}
+
+/** What msg.delivery holds while a delivery is under way; idempotencyKey goes to the target. */
+export interface DeliveryTag {
+  id: string;
+  idempotencyKey: string;
+  target: string;
+  key: string;
+  attempt: number;
+}
+
+export type StartResult =
+  | { action: 'send'; delivery: DeliveryRecord }
+  | { action: 'held'; delivery: DeliveryRecord }
+  | { action: 'superseded'; delivery: DeliveryRecord }
+  | { action: 'exists'; delivery: DeliveryRecord };
+
+export type ReplayFrom = 'failed-node' | 'start';
+
+export interface ReplayRequest {
+  from: ReplayFrom;
+  actor: string;
+  reason: string;
+  /** An edited payload: the replay runs an edited copy with a new message id. */
+  payload?: unknown;
+}
+
+export interface ReplayResult {
+  deliveryId: string;
+  /** The delivery that runs now (the same one, or the edited copy's). */
+  runs?: string;
+  messageId?: string;
+}
+
+/** A request a person may not make now (replay a superseded delivery, discard a delivered one): HTTP 409. */
+export class RefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}
+
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+const replayable: readonly DeliveryStatus[] = ['failed', 'dead', 'needs-attention', 'delivered', 'skipped', 'discarded'];
+const discardable: readonly DeliveryStatus[] = ['pending', 'failed', 'dead', 'needs-attention'];
+
+/** One delivery per (message, target, key): its id is derived from them, so a message run
+ * through the flow again finds the delivery it already has instead of making another. */
+export function deliveryIdOf(messageId: string, target: string, key: string): string {
+  const h = createHash('sha256').update(`${messageId}\n${target}\n${key}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export function deliveryTag(d: DeliveryRecord): DeliveryTag {
+  return { id: d.id, idempotencyKey: d.idempotencyKey, target: d.target, key: d.key, attempt: d.attempts };
+}
+
+export function messageTag(m: MessageRecord): MessageTag {
+  return {
+    messageId: m.id,
+    source: m.source,
+    receivedAt: m.receivedAt,
+    ...(m.key !== undefined ? { key: m.key } : {}),
+    ...(m.sourceMessageId !== undefined ? { sourceMessageId: m.sourceMessageId } : {}),
+  };
+}
+
+/**
+ * The journal: every message and every delivery, the per (target, key) order gate with
+ * supersede, retries with backoff, dead letters, replay and discard with their audit. All
+ * state is in the store; this class holds none, so several hub instances can share a Redis
+ * store. It emits 'run' with a RunTask when a stored message must be run from a node (a
+ * retry is due, a held delivery is released, a person replayed one, recovery): the flow
+ * runner (hub/flow-tracking) does that in Node-RED.
+ */
+export class Journal extends EventEmitter {
+  readonly store: JournalStore;
+  readonly instance: string;
+  private readonly hubRetry: RetryPolicy;
+  private readonly metrics?: JournalMetrics;
+  private readonly now: () => number;
+
+  constructor(options: JournalOptions) {
+    super();
+    this.store = options.store;
+    this.instance = options.instance;
+    this.hubRetry = options.hubRetry ?? defaultRetryPolicy;
+    this.metrics = options.metrics;
+    this.now = options.now ?? Date.now;
+  }
+
+  // ---- messages ----------------------------------------------------------------------
+
+  /**
+   * Stores a message that entered the hub, before its sender is acknowledged. A message
+   * whose (source, sourceMessageId) is already stored is a duplicate: the first is returned.
+   */
+  async record(input: { source: string; sourceMessageId?: string; key?: string; payload: unknown; entry: ResumePoint }): Promise<{ duplicate: boolean; message: MessageRecord }> {
+    if (!input.source) throw new Error('journal: a message needs a source (e.g. "crm")');
+    const id = randomUUID();
+    const message: MessageRecord = {
+      id,
+      source: input.source,
+      ...(input.sourceMessageId ? { sourceMessageId: input.sourceMessageId } : {}),
+      ...(input.key ? { key: input.key } : {}),
+      payload: input.payload,
+      receivedAt: this.now(),
+      status: 'received',
+      entry: input.entry,
+      instance: this.instance,
+      version: 1,
+    };
+    message.entry = { ...input.entry, msg: { ...input.entry.msg, journal: messageTag(message) } };
+    const { inserted, message: stored } = await this.store.insertMessage(message);
+    return { duplicate: !inserted, message: stored };
+  }
+
+  // ---- deliveries: start, settle, fail ------------------------------------------------
+
+  private async commit(change: Change, before: Map<string, DeliveryRecord | undefined>): Promise<void> {
+    await this.store.commit(change);
+    for (const d of change.deliveries ?? []) this.metrics?.observe(before.get(d.id), d);
+  }
+
+  private lockName(target: string, key: string): string {
+    return `${target}\n${key}`;
+  }
+
+  /** Marks the message routed (it has deliveries now) as part of a change. */
+  private async routed(messageId: string): Promise<MessageRecord[]> {
+    const message = await this.store.getMessage(messageId);
+    if (!message || message.status === 'routed') return [];
+    return [{ ...message, status: 'routed', version: message.version + 1 }];
+  }
+
+  private inFlight(d: DeliveryRecord, now: number): DeliveryRecord {
+    const { nextAttemptAt: _next, ...rest } = d;
+    return { ...rest, status: 'in-flight', attempts: d.attempts + 1, owner: this.instance, updatedAt: now, firstAttemptAt: d.firstAttemptAt ?? now, version: d.version + 1 };
+  }
+
+  /**
+   * Starts the delivery of a message to a target for a key (a person, a case). Deliveries of
+   * one (target, key) run one at a time, in order; a newer change supersedes older ones not
+   * yet delivered, and a change older than one already delivered or under way is
+   * superseded at once. `msg` is the message as the delivery node sends it on (stored so a
+   * held delivery can be sent later and a crashed one resumed).
+   */
+  async startDelivery(input: {
+    messageId: string;
+    target: string;
+    key: string;
+    order?: number;
+    retry?: RetryPolicy;
+    nodeId: string;
+    msg: StoredMessage;
+  }): Promise<StartResult> {
+    const { messageId, target, key } = input;
+    if (!target) throw new Error('journal: a delivery needs a target');
+    if (!key) throw new Error('journal: a delivery needs a key (a person, a case)');
+    const id = deliveryIdOf(messageId, target, key);
+    return this.store.withKeyLock(this.lockName(target, key), async () => {
+      const existing = await this.store.getDelivery(id);
+      if (existing) {
+        if (existing.status === 'in-flight') return { action: 'send', delivery: existing };
+        if (existing.status === 'pending') return { action: 'held', delivery: existing };
+        return { action: 'exists', delivery: existing };
+      }
+      const message = await this.store.getMessage(messageId);
+      if (!message) throw new Error(`journal: message ${messageId} is not in the journal (is a journal node before the delivery node?)`);
+      const now = this.now();
+      const seq = await this.store.nextSeq();
+      const tagged: DeliveryRecord = {
+        id,
+        messageId,
+        target,
+        key,
+        order: input.order ?? message.receivedAt,
+        seq,
+        status: 'pending',
+        idempotencyKey: id,
+        attempts: 0,
+        retry: input.retry ?? defaultRetryPolicy,
+        startNodeId: input.nodeId,
+        createdAt: now,
+        updatedAt: now,
+        version: 1,
+      };
+      tagged.resume = { nodeId: input.nodeId, how: 'send', msg: { ...input.msg, delivery: deliveryTag(tagged) } };
+      const before = new Map<string, DeliveryRecord | undefined>();
+      const latest = await this.store.latestDelivery(target, key);
+      const messages = await this.routed(messageId);
+      if (latest && isNewer(latest, tagged)) {
+        const stale: DeliveryRecord = { ...tagged, status: 'superseded', supersededBy: latest.id, settledAt: now, reason: `a newer change (delivery ${latest.id}) was already ${latest.status}` };
+        await this.commit({ deliveries: [stale], messages }, before);
+        return { action: 'superseded', delivery: stale };
+      }
+      const changes: DeliveryRecord[] = [];
+      let blocker: DeliveryRecord | undefined;
+      for (const open of await this.store.openDeliveries(target, key)) {
+        before.set(open.id, open);
+        if (open.status === 'in-flight') blocker = open;
+        else changes.push(this.superseded(open, id, now));
+      }
+      const started = blocker ? tagged : this.inFlight({ ...tagged, version: 0 }, now);
+      if (!blocker) started.resume = { ...tagged.resume, msg: { ...tagged.resume.msg, delivery: deliveryTag(started) } };
+      await this.commit({ deliveries: [...changes, started], messages }, before);
+      return { action: blocker ? 'held' : 'send', delivery: started };
+    });
+  }
+
+  private superseded(d: DeliveryRecord, by: string, now: number): DeliveryRecord {
+    const { nextAttemptAt: _next, owner: _owner, ...rest } = d;
+    return { ...rest, status: 'superseded', supersededBy: by, settledAt: now, updatedAt: now, version: d.version + 1 };
+  }
+
+  /** The newest held delivery of a key, released to run now, with the changes that go with it. */
+  private async release(target: string, key: string, except: string, now: number, before: Map<string, DeliveryRecord | undefined>) {
+    const pending = (await this.store.openDeliveries(target, key)).filter((d) => d.status === 'pending' && d.id !== except);
+    if (!pending.length) return { changes: [] as DeliveryRecord[], released: undefined };
+    pending.sort((a, b) => (isNewer(a, b) ? -1 : 1));
+    const [newest, ...older] = pending;
+    for (const d of pending) before.set(d.id, d);
+    const released = this.inFlight(newest, now);
+    released.resume = { ...newest.resume!, msg: { ...newest.resume!.msg, delivery: deliveryTag(released) } };
+    return { changes: [released, ...older.map((d) => this.superseded(d, newest.id, now))], released };
+  }
+
+  /**
+   * Ends an in-flight delivery: delivered, skipped (policy said no; with a reason) or
+   * needs-attention (a person must decide; with a reason and the candidates). Releases the
+   * next held delivery of the same key. A delivery that is no longer in flight (superseded
+   * or discarded meanwhile) is left as it is: `changed` is false.
+   */
+  async settle(
+    deliveryId: string,
+    outcome: 'delivered' | 'skipped' | 'needs-attention',
+    detail: { reason?: string; candidates?: unknown } = {},
+  ): Promise<{ changed: boolean; delivery: DeliveryRecord }> {
+    const found = await this.store.getDelivery(deliveryId);
+    if (!found) throw new NotFoundError(`journal: no delivery ${deliveryId}`);
+    return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
+      const d = (await this.store.getDelivery(deliveryId))!;
+      if (d.status !== 'in-flight') return { changed: false, delivery: d };
+      const now = this.now();
+      const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
+      const { release, changes, settled } = await this.settleChanges(d, outcome, detail, now, before);
+      await this.commit({ deliveries: [settled, ...changes] }, before);
+      if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
+      return { changed: true, delivery: settled };
+    });
+  }
+
+  private async settleChanges(d: DeliveryRecord, outcome: DeliveryStatus, detail: { reason?: string; candidates?: unknown; lastError?: DeliveryError }, now: number, before: Map<string, DeliveryRecord | undefined>) {
+    const { owner: _owner, nextAttemptAt: _next, ...rest } = d;
+    let settled: DeliveryRecord = {
+      ...rest,
+      status: outcome,
+      updatedAt: now,
+      settledAt: now,
+      version: d.version + 1,
+      ...(detail.reason !== undefined ? { reason: detail.reason } : {}),
+      ...(detail.candidates !== undefined ? { candidates: detail.candidates } : {}),
+      ...(detail.lastError ? { lastError: detail.lastError } : {}),
+    };
+    const { changes, released } = await this.release(d.target, d.key, d.id, now, before);
+    // A newer change waiting behind this one makes an unfinished outcome moot.
+    if (released && (outcome === 'needs-attention' || outcome === 'failed' || outcome === 'dead')) {
+      settled = { ...settled, status: 'superseded', supersededBy: released.id };
+    }
+    return { settled, changes, release: released };
+  }
+
+  /**
+   * Records that an in-flight delivery failed at a node. `resume` is where a retry runs it
+   * again: the failing node with the message as it entered that node. A transient error
+   * is retried after a backoff; a permanent one, or the last allowed attempt, makes it a
+   * dead letter. `attempt` (msg.delivery.attempt) makes the report idempotent: the hook and
+   * a Catch node may both report the same failure, and only the first counts.
+   */
+  async fail(deliveryId: string, error: unknown, where: { nodeId?: string; nodeType?: string; nodeName?: string }, resume: ResumePoint, attempt?: number): Promise<DeliveryRecord | undefined> {
+    const found = await this.store.getDelivery(deliveryId);
+    if (!found) return undefined;
+    return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
+      const d = (await this.store.getDelivery(deliveryId))!;
+      if (d.status !== 'in-flight' || (attempt !== undefined && attempt !== d.attempts)) return undefined;
+      const now = this.now();
+      const lastError = describeError(error, d.retry.unclassified, where, now);
+      const giveUp = lastError.classification === 'permanent' || d.attempts >= d.retry.maxAttempts;
+      const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
+      const failed = { ...d, resume };
+      if (giveUp) {
+        const { release, changes, settled } = await this.settleChanges(failed, 'dead', { lastError }, now, before);
+        await this.commit({ deliveries: [settled, ...changes] }, before);
+        if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
+        return settled;
+      }
+      const { released: release, changes } = await this.release(d.target, d.key, d.id, now, before);
+      const { owner: _owner, ...rest } = failed;
+      const next: DeliveryRecord = release
+        ? { ...this.superseded(failed, release.id, now), lastError }
+        : { ...rest, status: 'failed', lastError, nextAttemptAt: now + retryDelayMs(d.retry, d.attempts), updatedAt: now, version: d.version + 1 };
+      await this.commit({ deliveries: [next, ...changes] }, before);
+      if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
+      return next;
+    });
+  }
+
+  /**
+   * A message failed before it reached any delivery (mapping, validation, routing): it
+   * becomes a delivery to the pseudo-target "hub", retried and replayed like any other,
+   * from the node that failed. It is delivered once that node has run through.
+   */
+  async failBeforeDelivery(messageId: string, error: unknown, where: { nodeId?: string; nodeType?: string; nodeName?: string }, resume: ResumePoint): Promise<DeliveryRecord | undefined> {
+    const message = await this.store.getMessage(messageId);
+    if (!message) return undefined;
+    const id = deliveryIdOf(messageId, HUB_STAGE, messageId);
+    const existing = await this.store.getDelivery(id);
+    if (existing) return this.fail(id, error, where, resume);
+    const now = this.now();
+    const d: DeliveryRecord = {
+      id,
+      messageId,
+      target: HUB_STAGE,
+      key: messageId,
+      order: message.receivedAt,
+      seq: await this.store.nextSeq(),
+      status: 'in-flight',
+      idempotencyKey: id,
+      attempts: 1,
+      retry: this.hubRetry,
+      owner: this.instance,
+      createdAt: now,
+      updatedAt: now,
+      firstAttemptAt: now,
+      version: 1,
+    };
+    try {
+      await this.commit({ deliveries: [d], messages: await this.routed(messageId) }, new Map());
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+    }
+    return this.fail(id, error, where, resume);
+  }
+
+  /** The node a "hub" stage delivery failed at has now run through: it is delivered. */
+  async hubStagePassed(deliveryId: string, nodeId: string): Promise<void> {
+    const d = await this.store.getDelivery(deliveryId);
+    if (d?.target === HUB_STAGE && d.status === 'in-flight' && d.lastError?.nodeId === nodeId) await this.settle(deliveryId, 'delivered');
+  }
+
+  // ---- retries and recovery ------------------------------------------------------------
+
+  /** Takes the retries that are due (up to `limit`), marks them in flight and asks for them to run. */
+  async claimDue(limit = 50): Promise<DeliveryRecord[]> {
+    const now = this.now();
+    const claimed: DeliveryRecord[] = [];
+    for (const due of await this.store.dueDeliveries(now, limit)) {
+      try {
+        const started = await this.store.withKeyLock(this.lockName(due.target, due.key), async () => {
+          const d = await this.store.getDelivery(due.id);
+          if (!d || d.status !== 'failed' || (d.nextAttemptAt ?? 0) > now) return undefined;
+          const next = this.inFlight(d, now);
+          next.resume = d.resume && { ...d.resume, msg: { ...d.resume.msg, delivery: deliveryTag(next) } };
+          await this.commit({ deliveries: [next] }, new Map([[d.id, d]]));
+          return next;
+        });
+        if (started) {
+          claimed.push(started);
+          this.emit('run', { delivery: started, resume: started.resume! } satisfies RunTask);
+        }
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err; // another instance took it first
+      }
+    }
+    return claimed;
+  }
+
+  /**
+   * After a restart: deliveries this instance had in flight are retried now (the attempt
+   * was interrupted, not refused), and messages it stored but never routed run again from
+   * the start of their journey. Targets are idempotent on the delivery's idempotency key,
+   * and the delivery node skips deliveries already done, so nothing reaches a target twice.
+   */
+  async recover(): Promise<{ deliveries: number; messages: number }> {
+    const now = this.now();
+    const interrupted = await this.store.inFlightDeliveries(this.instance);
+    for (const d of interrupted) {
+      await this.store.withKeyLock(this.lockName(d.target, d.key), async () => {
+        const current = await this.store.getDelivery(d.id);
+        if (current?.status !== 'in-flight' || current.owner !== this.instance) return;
+        const { owner: _owner, ...rest } = current;
+        const lastError: DeliveryError = { message: 'the hub stopped while this delivery was in flight', classification: 'transient', at: now };
+        await this.commit({ deliveries: [{ ...rest, status: 'failed', lastError, nextAttemptAt: now, updatedAt: now, version: current.version + 1 }] }, new Map([[d.id, current]]));
+      });
+    }
+    const messages = await this.store.receivedMessages(this.instance);
+    for (const message of messages) this.emit('run', { message, resume: message.entry } satisfies RunTask);
+    return { deliveries: interrupted.length, messages: messages.length };
+  }
+
+  // ---- people: replay and discard --------------------------------------------------------
+
+  private audit(action: AuditRecord['action'], actor: string, reason: string, d: DeliveryRecord, detail?: Record<string, unknown>): AuditRecord {
+    return { id: randomUUID(), at: this.now(), actor, action, reason, deliveryId: d.id, messageId: d.messageId, ...(detail ? { detail } : {}) };
+  }
+
+  /**
+   * Runs a delivery again, from the node that failed (with the message as it entered that
+   * node) or from the start of the message's journey. With `payload`, an edited copy runs
+   * instead: a new message (and delivery) id, and the original is marked resolved by it.
+   * Who, when and why are audited.
+   */
+  async replay(deliveryId: string, request: ReplayRequest): Promise<ReplayResult> {
+    if (!request.reason?.trim()) throw new RefusedError('a replay needs a reason');
+    if (!request.actor) throw new RefusedError('a replay needs the name of the person doing it');
+    if (request.from !== 'failed-node' && request.from !== 'start') throw new RefusedError('from must be "failed-node" or "start"');
+    const found = await this.store.getDelivery(deliveryId);
+    if (!found) throw new NotFoundError(`no delivery ${deliveryId}`);
+    return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
+      const d = (await this.store.getDelivery(deliveryId))!;
+      if (!replayable.includes(d.status)) {
+        throw new RefusedError(
+          d.status === 'superseded'
+            ? `delivery ${d.id} was superseded by ${d.supersededBy}: a newer change for ${d.target} ${d.key} replaced it`
+            : `delivery ${d.id} is ${d.status}: only failed, dead, needs-attention, delivered, skipped or discarded deliveries can be replayed`,
+        );
+      }
+      const latest = await this.store.latestDelivery(d.target, d.key);
+      if (d.target !== HUB_STAGE && latest && latest.id !== d.id && isNewer(latest, d)) {
+        throw new RefusedError(`a newer change for ${d.target} ${d.key} (delivery ${latest.id}, ${latest.status}) exists: replaying ${d.id} would overwrite it`);
+      }
+      const blocking = (await this.store.openDeliveries(d.target, d.key)).find((o) => o.id !== d.id && (o.status === 'in-flight' || o.status === 'pending'));
+      if (blocking) throw new RefusedError(`delivery ${blocking.id} for ${d.target} ${d.key} is ${blocking.status}; replay once it is settled`);
+      const message = await this.store.getMessage(d.messageId);
+      if (!message) throw new NotFoundError(`the message ${d.messageId} of delivery ${d.id} is no longer in the journal`);
+      return request.payload === undefined ? this.replayStored(d, message, request) : this.replayEdited(d, message, request);
+    });
+  }
+
+  private async replayStored(d: DeliveryRecord, message: MessageRecord, request: ReplayRequest): Promise<ReplayResult> {
+    const now = this.now();
+    const next = this.inFlight(d, now);
+    const fromStart = request.from === 'start' || !d.resume;
+    const base = fromStart ? message.entry : d.resume!;
+    // From the start, a "hub" stage delivery carries its tag so that it settles once the
+    // failed node runs through; a target's delivery is found again by its delivery node.
+    const keepTag = !fromStart || d.target === HUB_STAGE;
+    const resume: ResumePoint = { ...base, msg: keepTag ? { ...base.msg, delivery: deliveryTag(next) } : base.msg };
+    if (!fromStart) next.resume = resume;
+    const audit = this.audit('replay', request.actor, request.reason, d, { from: request.from, previousStatus: d.status, attempt: next.attempts });
+    await this.commit({ deliveries: [next], audit: [audit] }, new Map([[d.id, d]]));
+    this.emit('run', { delivery: next, resume } satisfies RunTask);
+    return { deliveryId: d.id, runs: d.id, messageId: d.messageId };
+  }
+
+  private async replayEdited(d: DeliveryRecord, original: MessageRecord, request: ReplayRequest): Promise<ReplayResult> {
+    const now = this.now();
+    const fromStart = request.from === 'start' || !d.resume;
+    const copy: MessageRecord = {
+      ...original,
+      id: randomUUID(),
+      payload: request.payload,
+      receivedAt: now,
+      status: 'received',
+      instance: this.instance,
+      editedFrom: original.id,
+      version: 1,
+    };
+    delete copy.sourceMessageId;
+    delete copy.resolvedBy;
+    const base = fromStart ? original.entry : d.resume!;
+    const msg: StoredMessage = { ...base.msg, payload: request.payload, journal: messageTag(copy) };
+    copy.entry = fromStart ? { ...original.entry, msg } : { nodeId: base.nodeId, how: base.how, msg };
+    const { inserted } = await this.store.insertMessage(copy);
+    if (!inserted) throw new ConflictError(`edited copy ${copy.id} clashed with a stored message`);
+    const resolvedBy = { messageId: copy.id, actor: request.actor, at: now, reason: request.reason };
+    const audit = this.audit('replay-edited', request.actor, request.reason, d, { from: request.from, editedMessageId: copy.id, previousStatus: d.status });
+    const messages: MessageRecord[] = [{ ...original, resolvedBy, version: original.version + 1 }];
+    if (fromStart) {
+      // The copy runs the whole journey: its deliveries are made as it reaches them.
+      const old = d.status === 'delivered' || d.status === 'skipped' ? [] : [this.superseded(d, `message:${copy.id}`, now)];
+      await this.commit({ deliveries: old, messages, audit: [audit] }, new Map([[d.id, d]]));
+      this.emit('run', { message: copy, resume: copy.entry } satisfies RunTask);
+      return { deliveryId: d.id, messageId: copy.id };
+    }
+    const key = d.target === HUB_STAGE ? copy.id : d.key;
+    const id = deliveryIdOf(copy.id, d.target, key);
+    const { nextAttemptAt: _n, lastError: _e, reason: _r, candidates: _c, settledAt: _s, supersededBy: _b, ...carried } = d;
+    const fresh = this.inFlight(
+      { ...carried, id, messageId: copy.id, key, idempotencyKey: id, seq: await this.store.nextSeq(), attempts: 0, createdAt: now, firstAttemptAt: undefined, version: 0 },
+      now,
+    );
+    fresh.resume = { nodeId: base.nodeId, how: base.how, msg: { ...msg, delivery: deliveryTag(fresh) } };
+    if (d.target === HUB_STAGE) fresh.lastError = d.lastError;
+    const old = d.status === 'delivered' || d.status === 'skipped' ? [] : [this.superseded(d, id, now)];
+    messages.push({ ...copy, status: 'routed', version: 2 });
+    await this.commit({ deliveries: [...old, fresh], messages, audit: [audit] }, new Map([[d.id, d]]));
+    this.emit('run', { delivery: fresh, resume: fresh.resume } satisfies RunTask);
+    return { deliveryId: d.id, runs: id, messageId: copy.id };
+  }
+
+  /** A person gives up on a delivery, with a reason; it is audited and kept (never pruned). */
+  async discard(deliveryId: string, request: { actor: string; reason: string }): Promise<DeliveryRecord> {
+    if (!request.reason?.trim()) throw new RefusedError('a discard needs a reason');
+    if (!request.actor) throw new RefusedError('a discard needs the name of the person doing it');
+    const found = await this.store.getDelivery(deliveryId);
+    if (!found) throw new NotFoundError(`no delivery ${deliveryId}`);
+    return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
+      const d = (await this.store.getDelivery(deliveryId))!;
+      if (!discardable.includes(d.status)) throw new RefusedError(`delivery ${d.id} is ${d.status}: only pending, failed, dead or needs-attention deliveries can be discarded`);
+      const now = this.now();
+      const { owner: _o, nextAttemptAt: _n, ...rest } = d;
+      const discarded: DeliveryRecord = { ...rest, status: 'discarded', reason: request.reason, settledAt: now, updatedAt: now, version: d.version + 1 };
+      const audit = this.audit('discard', request.actor, request.reason, d, { previousStatus: d.status });
+      await this.commit({ deliveries: [discarded], audit: [audit] }, new Map([[d.id, d]]));
+      return discarded;
+    });
+  }
+
+  /** Replays every delivery that matches; each one's refusal is reported, not thrown. */
+  async replayMatching(filter: DeliveryFilter, request: ReplayRequest & { errorMessage?: string }): Promise<{ replayed: ReplayResult[]; refused: Array<{ deliveryId: string; reason: string }> }> {
+    const status = filter.status?.length ? filter.status : (['failed', 'dead', 'needs-attention'] as DeliveryStatus[]);
+    const { items } = await this.store.listDeliveries({ ...filter, status, limit: 1000, offset: 0 });
+    const chosen = items.filter((d) => request.errorMessage === undefined || errorGroupOf(d) === request.errorMessage);
+    const replayed: ReplayResult[] = [];
+    const refused: Array<{ deliveryId: string; reason: string }> = [];
+    for (const d of chosen) {
+      try {
+        replayed.push(await this.replay(d.id, { from: request.from, actor: request.actor, reason: request.reason }));
+      } catch (err) {
+        if (err instanceof RefusedError || err instanceof NotFoundError || err instanceof ConflictError) refused.push({ deliveryId: d.id, reason: err.message });
+        else throw err;
+      }
+    }
+    return { replayed, refused };
+  }
+
+  /** Failed and dead deliveries grouped by target and error: what a support officer fixes once and replays together. */
+  async failureGroups(): Promise<Array<{ target: string; error: string; count: number; statuses: Partial<Record<DeliveryStatus, number>>; newest: number }>> {
+    const { items } = await this.store.listDeliveries({ status: ['failed', 'dead'], limit: 10000 });
+    const groups = new Map<string, { target: string; error: string; count: number; statuses: Partial<Record<DeliveryStatus, number>>; newest: number }>();
+    for (const d of items) {
+      const error = errorGroupOf(d);
+      const name = `${d.target}\n${error}`;
+      const group = groups.get(name) ?? { target: d.target, error, count: 0, statuses: {}, newest: 0 };
+      group.count += 1;
+      group.statuses[d.status] = (group.statuses[d.status] ?? 0) + 1;
+      group.newest = Math.max(group.newest, d.updatedAt);
+      groups.set(name, group);
+    }
+    return [...groups.values()].sort((a, b) => b.count - a.count);
+  }
+
+  /** Deletes what retention allows (delivered, skipped, superseded older than the age). */
+  async prune(maxAgeMs: number): Promise<number> {
+    return this.store.prune(this.now() - maxAgeMs);
+  }
+}
+
+/** The error a failure group is known by: its code when it has one, else its message. */
+export function errorGroupOf(d: DeliveryRecord): string {
+  return d.lastError?.code ?? d.lastError?.message ?? '(no error recorded)';
+}

@@ -1,0 +1,376 @@
+import type Redis from 'ioredis';
+import { tryAcquireLock } from '../../adapters/redis/lock';
+import { KeyedMutex } from './mutex';
+import { newestLive } from './order';
+import {
+  AuditRecord,
+  Change,
+  ConflictError,
+  Counts,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryStatus,
+  Hop,
+  JournalStore,
+  MessageFilter,
+  MessageRecord,
+  Page,
+  openStatuses,
+  prunableStatuses,
+} from './types';
+
+/**
+ * The shared journal store: several hub instances use one Redis. Records are JSON strings;
+ * the indexes (by status, by key, due retries, in-flight per instance, counts) are sorted
+ * sets, sets and a hash that Lua scripts change together with the records, so a record and
+ * its indexes never disagree. Writes check record versions inside the script. Keys are
+ * built inside the scripts, so this needs one Redis (or a cluster with one hash slot per
+ * prefix), not a sharded cluster.
+ *
+ * Keys under the prefix: m:<id> message, msrc:<source>\n<sourceMessageId> -> id, mt (zset,
+ * received time), mrecv:<instance> (set, not yet routed), d:<id> delivery, dt (zset, updated
+ * time), ds:<status> (zset), due (zset, next attempt), dinf:<owner> (set, in flight),
+ * dk:<target>\n<key> and dm:<messageId> (sets), cnt (hash status\ntarget -> n), h:<messageId>
+ * (list of hops), a:<id> audit, at / ad:<deliveryId> / am:<messageId> (zsets), seq, lock:<name>.
+ */
+const INSERT_MESSAGE = `
+local p = ARGV[1]
+if ARGV[2] ~= '' then
+  local existing = redis.call('GET', p .. 'msrc:' .. ARGV[2])
+  if existing then return {0, redis.call('GET', p .. 'm:' .. existing)} end
+end
+if redis.call('EXISTS', p .. 'm:' .. ARGV[3]) == 1 then return redis.error_reply('CONFLICT message ' .. ARGV[3] .. ' already exists') end
+if ARGV[2] ~= '' then redis.call('SET', p .. 'msrc:' .. ARGV[2], ARGV[3]) end
+redis.call('SET', p .. 'm:' .. ARGV[3], ARGV[4])
+redis.call('ZADD', p .. 'mt', ARGV[5], ARGV[3])
+redis.call('SADD', p .. 'mrecv:' .. ARGV[6], ARGV[3])
+return {1, ARGV[4]}
+`;
+
+const COMMIT = `
+local p = ARGV[1]
+local meta = cjson.decode(ARGV[2])
+for _, m in ipairs(meta.messages) do
+  local cur = redis.call('GET', p .. 'm:' .. m.id)
+  if (not cur) or cjson.decode(cur).version ~= m.version - 1 then
+    return redis.error_reply('CONFLICT message ' .. m.id .. ' changed meanwhile')
+  end
+end
+local olds = {}
+for i, d in ipairs(meta.deliveries) do
+  local cur = redis.call('GET', p .. 'd:' .. d.id)
+  local old = false
+  if cur then old = cjson.decode(cur) end
+  local v = 0
+  if old then v = old.version end
+  if v ~= d.version - 1 then return redis.error_reply('CONFLICT delivery ' .. d.id .. ' changed meanwhile') end
+  olds[i] = old
+end
+local n = 3
+for _, m in ipairs(meta.messages) do
+  redis.call('SET', p .. 'm:' .. m.id, ARGV[n]); n = n + 1
+  if m.status ~= 'received' then redis.call('SREM', p .. 'mrecv:' .. m.instance, m.id) end
+end
+for i, d in ipairs(meta.deliveries) do
+  local old = olds[i]
+  redis.call('SET', p .. 'd:' .. d.id, ARGV[n]); n = n + 1
+  if old then
+    redis.call('ZREM', p .. 'ds:' .. old.status, d.id)
+    redis.call('HINCRBY', p .. 'cnt', old.status .. '\\n' .. old.target, -1)
+    if old.owner then redis.call('SREM', p .. 'dinf:' .. old.owner, d.id) end
+  else
+    redis.call('SADD', p .. 'dk:' .. d.target .. '\\n' .. d.key, d.id)
+    redis.call('SADD', p .. 'dm:' .. d.messageId, d.id)
+  end
+  redis.call('ZADD', p .. 'ds:' .. d.status, d.updatedAt, d.id)
+  redis.call('ZADD', p .. 'dt', d.updatedAt, d.id)
+  redis.call('HINCRBY', p .. 'cnt', d.status .. '\\n' .. d.target, 1)
+  if d.status == 'failed' and d.nextAttemptAt then
+    redis.call('ZADD', p .. 'due', d.nextAttemptAt, d.id)
+  else
+    redis.call('ZREM', p .. 'due', d.id)
+  end
+  if d.status == 'in-flight' and d.owner then redis.call('SADD', p .. 'dinf:' .. d.owner, d.id) end
+end
+for _, a in ipairs(meta.audit) do
+  redis.call('SET', p .. 'a:' .. a.id, ARGV[n]); n = n + 1
+  redis.call('ZADD', p .. 'at', a.at, a.id)
+  if a.deliveryId then redis.call('ZADD', p .. 'ad:' .. a.deliveryId, a.at, a.id) end
+  if a.messageId then redis.call('ZADD', p .. 'am:' .. a.messageId, a.at, a.id) end
+end
+return 'OK'
+`;
+
+/** Deletes settled deliveries (ids in ARGV) and then messages left with no delivery and no audit. */
+const PRUNE = `
+local p = ARGV[1]
+local before = tonumber(ARGV[2])
+local gone = 0
+local messages = {}
+for i = 3, #ARGV do
+  local cur = redis.call('GET', p .. 'd:' .. ARGV[i])
+  if cur then
+    local d = cjson.decode(cur)
+    local settled = d.settledAt or d.updatedAt
+    if (d.status == 'delivered' or d.status == 'skipped' or d.status == 'superseded') and settled < before then
+      redis.call('DEL', p .. 'd:' .. d.id)
+      redis.call('ZREM', p .. 'ds:' .. d.status, d.id)
+      redis.call('ZREM', p .. 'dt', d.id)
+      redis.call('SREM', p .. 'dk:' .. d.target .. '\\n' .. d.key, d.id)
+      redis.call('SREM', p .. 'dm:' .. d.messageId, d.id)
+      redis.call('HINCRBY', p .. 'cnt', d.status .. '\\n' .. d.target, -1)
+      messages[d.messageId] = true
+      gone = gone + 1
+    end
+  end
+end
+for id, _ in pairs(messages) do
+  local cur = redis.call('GET', p .. 'm:' .. id)
+  if cur then
+    local m = cjson.decode(cur)
+    if m.status == 'routed' and m.receivedAt < before and redis.call('SCARD', p .. 'dm:' .. id) == 0 and redis.call('ZCARD', p .. 'am:' .. id) == 0 then
+      redis.call('DEL', p .. 'm:' .. id, p .. 'h:' .. id)
+      redis.call('ZREM', p .. 'mt', id)
+      if type(m.sourceMessageId) == 'string' then redis.call('DEL', p .. 'msrc:' .. m.source .. '\\n' .. m.sourceMessageId) end
+    end
+  end
+end
+return gone
+`;
+
+/** How many index entries a listing looks at, at most, before filtering in the hub. */
+const SCAN_LIMIT = 10000;
+
+function parse<T>(docs: Array<string | null>): T[] {
+  return docs.filter((d): d is string => typeof d === 'string').map((d) => JSON.parse(d) as T);
+}
+
+function page<T>(items: T[], filter: { limit?: number; offset?: number }): Page<T> {
+  const offset = filter.offset ?? 0;
+  return { total: items.length, items: items.slice(offset, offset + (filter.limit ?? 50)) };
+}
+
+export interface RedisJournalStoreOptions {
+  /** Prefix of every key, e.g. "council-hub:journal:". */
+  prefix: string;
+  lockTtlMs?: number;
+  lockWaitMs?: number;
+}
+
+export class RedisJournalStore implements JournalStore {
+  readonly kind = 'redis' as const;
+  private readonly mutex = new KeyedMutex();
+  private readonly p: string;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: RedisJournalStoreOptions,
+  ) {
+    this.p = options.prefix;
+  }
+
+  private async mget<T>(keys: string[]): Promise<T[]> {
+    const out: T[] = [];
+    for (let i = 0; i < keys.length; i += 500) out.push(...parse<T>(await this.redis.mget(keys.slice(i, i + 500))));
+    return out;
+  }
+
+  private conflict<T>(promise: Promise<T>): Promise<T> {
+    return promise.catch((err: Error) => {
+      if (/CONFLICT/.test(err.message)) throw new ConflictError(err.message.replace(/^.*CONFLICT /, ''));
+      throw err;
+    });
+  }
+
+  async insertMessage(message: MessageRecord): Promise<{ inserted: boolean; message: MessageRecord }> {
+    const sourceKey = message.sourceMessageId ? `${message.source}\n${message.sourceMessageId}` : '';
+    const [inserted, doc] = (await this.conflict(
+      this.redis.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(message), String(message.receivedAt), message.instance),
+    )) as [number, string];
+    return { inserted: inserted === 1, message: JSON.parse(doc) };
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | undefined> {
+    const doc = await this.redis.get(`${this.p}m:${id}`);
+    return doc ? JSON.parse(doc) : undefined;
+  }
+
+  async listMessages(filter: MessageFilter): Promise<Page<MessageRecord>> {
+    const ids = await this.redis.zrevrangebyscore(`${this.p}mt`, filter.to ?? '+inf', filter.from ?? '-inf', 'LIMIT', 0, SCAN_LIMIT);
+    const text = filter.text?.toLowerCase();
+    const messages = (await this.mget<MessageRecord>(ids.map((id) => `${this.p}m:${id}`))).filter(
+      (m) =>
+        (!filter.source || m.source === filter.source) &&
+        (!filter.key || m.key === filter.key) &&
+        (!text || JSON.stringify(m).toLowerCase().includes(text)),
+    );
+    return page(messages, filter);
+  }
+
+  async receivedMessages(instance: string): Promise<MessageRecord[]> {
+    const ids = await this.redis.smembers(`${this.p}mrecv:${instance}`);
+    const messages = await this.mget<MessageRecord>(ids.map((id) => `${this.p}m:${id}`));
+    return messages.filter((m) => m.status === 'received').sort((a, b) => a.receivedAt - b.receivedAt);
+  }
+
+  async commit(change: Change): Promise<void> {
+    const messages = change.messages ?? [];
+    const deliveries = change.deliveries ?? [];
+    const audit = change.audit ?? [];
+    const meta = {
+      messages: messages.map((m) => ({ id: m.id, version: m.version, status: m.status, instance: m.instance })),
+      deliveries: deliveries.map((d) => ({
+        id: d.id,
+        version: d.version,
+        status: d.status,
+        target: d.target,
+        key: d.key,
+        messageId: d.messageId,
+        updatedAt: d.updatedAt,
+        ...(d.nextAttemptAt !== undefined ? { nextAttemptAt: d.nextAttemptAt } : {}),
+        ...(d.owner ? { owner: d.owner } : {}),
+      })),
+      audit: audit.map((a) => ({ id: a.id, at: a.at, ...(a.deliveryId ? { deliveryId: a.deliveryId } : {}), ...(a.messageId ? { messageId: a.messageId } : {}) })),
+    };
+    // cjson turns an empty JSON array into an empty object; ipairs over either is a no-op.
+    const docs = [...messages, ...deliveries, ...audit].map((r) => JSON.stringify(r));
+    await this.conflict(this.redis.eval(COMMIT, 0, this.p, JSON.stringify(meta), ...docs));
+  }
+
+  async nextSeq(): Promise<number> {
+    return this.redis.incr(`${this.p}seq`);
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRecord | undefined> {
+    const doc = await this.redis.get(`${this.p}d:${id}`);
+    return doc ? JSON.parse(doc) : undefined;
+  }
+
+  async listDeliveries(filter: DeliveryFilter): Promise<Page<DeliveryRecord>> {
+    const max = filter.to ?? '+inf';
+    const min = filter.from ?? '-inf';
+    let ids: string[];
+    if (filter.messageId) {
+      ids = await this.redis.smembers(`${this.p}dm:${filter.messageId}`);
+    } else if (filter.target && filter.key) {
+      ids = await this.redis.smembers(`${this.p}dk:${filter.target}\n${filter.key}`);
+    } else {
+      const sources = filter.status?.length ? filter.status.map((s) => `${this.p}ds:${s}`) : [`${this.p}dt`];
+      ids = (await Promise.all(sources.map((k) => this.redis.zrevrangebyscore(k, max, min, 'LIMIT', 0, SCAN_LIMIT)))).flat();
+    }
+    let deliveries = (await this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`))).filter(
+      (d) =>
+        (!filter.status?.length || filter.status.includes(d.status)) &&
+        (!filter.target || d.target === filter.target) &&
+        (!filter.key || d.key === filter.key) &&
+        (!filter.messageId || d.messageId === filter.messageId) &&
+        (filter.from === undefined || d.updatedAt >= filter.from) &&
+        (filter.to === undefined || d.updatedAt <= filter.to),
+    );
+    if (filter.text) {
+      const text = filter.text.toLowerCase();
+      const messageIds = [...new Set(deliveries.map((d) => d.messageId))];
+      const messages = new Map((await this.mget<MessageRecord>(messageIds.map((id) => `${this.p}m:${id}`))).map((m) => [m.id, JSON.stringify(m).toLowerCase()]));
+      deliveries = deliveries.filter((d) => JSON.stringify(d).toLowerCase().includes(text) || messages.get(d.messageId)?.includes(text));
+    }
+    deliveries.sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? -1 : 1));
+    return page(deliveries, filter);
+  }
+
+  private async byKey(target: string, key: string): Promise<DeliveryRecord[]> {
+    const ids = await this.redis.smembers(`${this.p}dk:${target}\n${key}`);
+    return this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`));
+  }
+
+  async openDeliveries(target: string, key: string): Promise<DeliveryRecord[]> {
+    return (await this.byKey(target, key)).filter((d) => openStatuses.includes(d.status));
+  }
+
+  async latestDelivery(target: string, key: string): Promise<DeliveryRecord | undefined> {
+    return newestLive(await this.byKey(target, key));
+  }
+
+  async dueDeliveries(now: number, limit: number): Promise<DeliveryRecord[]> {
+    const ids = await this.redis.zrangebyscore(`${this.p}due`, '-inf', now, 'LIMIT', 0, limit);
+    return (await this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`))).filter((d) => d.status === 'failed');
+  }
+
+  async inFlightDeliveries(owner: string): Promise<DeliveryRecord[]> {
+    const ids = await this.redis.smembers(`${this.p}dinf:${owner}`);
+    return (await this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`))).filter((d) => d.status === 'in-flight' && d.owner === owner);
+  }
+
+  async counts(): Promise<Counts> {
+    const counts: Counts = { byStatus: {}, byTarget: {} };
+    for (const [field, value] of Object.entries(await this.redis.hgetall(`${this.p}cnt`))) {
+      const n = Number(value);
+      if (!n) continue;
+      const [status, target] = field.split('\n') as [DeliveryStatus, string];
+      counts.byStatus[status] = (counts.byStatus[status] ?? 0) + n;
+      (counts.byTarget[target] ??= {})[status] = n;
+    }
+    return counts;
+  }
+
+  async appendHops(hops: Hop[]): Promise<void> {
+    if (!hops.length) return;
+    const multi = this.redis.multi();
+    for (const hop of hops) multi.rpush(`${this.p}h:${hop.messageId}`, JSON.stringify(hop));
+    await multi.exec();
+  }
+
+  async hops(messageId: string): Promise<Hop[]> {
+    const hops = parse<Hop>(await this.redis.lrange(`${this.p}h:${messageId}`, 0, -1));
+    return hops.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  async listAudit(filter: { deliveryId?: string; messageId?: string; limit?: number }): Promise<AuditRecord[]> {
+    const limit = filter.limit ?? 200;
+    const sources = [
+      ...(filter.deliveryId ? [`${this.p}ad:${filter.deliveryId}`] : []),
+      ...(filter.messageId ? [`${this.p}am:${filter.messageId}`] : []),
+    ];
+    if (!sources.length) sources.push(`${this.p}at`);
+    const ids = [...new Set((await Promise.all(sources.map((k) => this.redis.zrevrange(k, 0, limit - 1)))).flat())];
+    const records = await this.mget<AuditRecord>(ids.map((id) => `${this.p}a:${id}`));
+    return records.sort((a, b) => b.at - a.at).slice(0, limit);
+  }
+
+  async prune(before: number): Promise<number> {
+    let gone = 0;
+    for (const status of prunableStatuses) {
+      for (;;) {
+        const ids = await this.redis.zrangebyscore(`${this.p}ds:${status}`, '-inf', `(${before}`, 'LIMIT', 0, 500);
+        if (!ids.length) break;
+        const removed = Number(await this.redis.eval(PRUNE, 0, this.p, String(before), ...ids));
+        gone += removed;
+        if (removed === 0) break;
+      }
+    }
+    return gone;
+  }
+
+  async withKeyLock<T>(lockName: string, work: () => Promise<T>): Promise<T> {
+    return this.mutex.run(lockName, async () => {
+      const key = `${this.p}lock:${lockName}`;
+      const ttl = this.options.lockTtlMs ?? 15000;
+      const deadline = Date.now() + (this.options.lockWaitMs ?? 15000);
+      for (;;) {
+        const lock = await tryAcquireLock(this.redis, key, ttl);
+        if (lock) {
+          try {
+            return await work();
+          } finally {
+            await lock.release().catch(() => undefined);
+          }
+        }
+        if (Date.now() > deadline) throw new Error(`journal: could not take the lock ${lockName} (another hub instance holds it)`);
+        await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    // The Redis client belongs to whoever opened it.
+  }
+}

@@ -1,0 +1,304 @@
+import type Database from 'better-sqlite3';
+import { KeyedMutex } from './mutex';
+import { newestLive } from './order';
+import {
+  AuditRecord,
+  Change,
+  ConflictError,
+  Counts,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryStatus,
+  Hop,
+  JournalStore,
+  MessageFilter,
+  MessageRecord,
+  Page,
+  openStatuses,
+  prunableStatuses,
+} from './types';
+
+/**
+ * The embedded journal store: tables in the hub's SQLite file (hub/store.ts opens it in WAL
+ * mode with synchronous=FULL, so a commit is on disk before the sender is acknowledged).
+ * Each record is a JSON document plus the columns that are filtered on. One process owns
+ * the file, so the (target, key) lock is an in-process mutex.
+ */
+const SCHEMA = `
+create table if not exists journal_message (
+  id text primary key,
+  source text not null,
+  source_message_id text,
+  key text,
+  received_at integer not null,
+  status text not null,
+  instance text not null,
+  doc text not null
+);
+create unique index if not exists journal_message_source on journal_message(source, source_message_id) where source_message_id is not null;
+create index if not exists journal_message_received on journal_message(received_at);
+create index if not exists journal_message_status on journal_message(status, instance);
+create table if not exists journal_delivery (
+  id text primary key,
+  message_id text not null,
+  target text not null,
+  key text not null,
+  status text not null,
+  updated_at integer not null,
+  settled_at integer,
+  next_attempt_at integer,
+  owner text,
+  version integer not null,
+  doc text not null
+);
+create index if not exists journal_delivery_key on journal_delivery(target, key);
+create index if not exists journal_delivery_status on journal_delivery(status, updated_at);
+create index if not exists journal_delivery_message on journal_delivery(message_id);
+create index if not exists journal_delivery_updated on journal_delivery(updated_at);
+create table if not exists journal_hop (
+  message_id text not null,
+  started_at integer not null,
+  doc text not null
+);
+create index if not exists journal_hop_message on journal_hop(message_id, started_at);
+create table if not exists journal_audit (
+  id text primary key,
+  at integer not null,
+  delivery_id text,
+  message_id text,
+  doc text not null
+);
+create index if not exists journal_audit_delivery on journal_audit(delivery_id);
+create index if not exists journal_audit_message on journal_audit(message_id);
+create table if not exists journal_sequence (name text primary key, value integer not null);
+`;
+
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** Builds a where clause and its arguments from the filters that are set. */
+class Where {
+  readonly parts: string[] = [];
+  readonly args: unknown[] = [];
+  add(sql: string, ...values: unknown[]): void {
+    this.parts.push(sql);
+    this.args.push(...values);
+  }
+  sql(joiner = ' and '): string {
+    return this.parts.length ? `where ${this.parts.join(joiner)}` : '';
+  }
+}
+
+export class SqliteJournalStore implements JournalStore {
+  readonly kind = 'sqlite' as const;
+  private readonly mutex = new KeyedMutex();
+  private readonly statements;
+
+  constructor(private readonly db: Database.Database) {
+    db.exec(SCHEMA);
+    this.statements = {
+      insertMessage: db.prepare(
+        `insert into journal_message (id, source, source_message_id, key, received_at, status, instance, doc)
+         values (@id, @source, @sourceMessageId, @key, @receivedAt, @status, @instance, @doc) on conflict do nothing`,
+      ),
+      messageBySource: db.prepare('select doc from journal_message where source = ? and source_message_id = ?'),
+      message: db.prepare('select doc from journal_message where id = ?'),
+      updateMessage: db.prepare('update journal_message set status = @status, doc = @doc where id = @id and json_extract(doc, \'$.version\') = @previous'),
+      delivery: db.prepare('select doc from journal_delivery where id = ?'),
+      insertDelivery: db.prepare(
+        `insert into journal_delivery (id, message_id, target, key, status, updated_at, settled_at, next_attempt_at, owner, version, doc)
+         values (@id, @messageId, @target, @key, @status, @updatedAt, @settledAt, @nextAttemptAt, @owner, @version, @doc) on conflict do nothing`,
+      ),
+      updateDelivery: db.prepare(
+        `update journal_delivery set status = @status, updated_at = @updatedAt, settled_at = @settledAt, next_attempt_at = @nextAttemptAt,
+         owner = @owner, version = @version, doc = @doc where id = @id and version = @previous`,
+      ),
+      byKey: db.prepare('select doc from journal_delivery where target = ? and key = ?'),
+      due: db.prepare("select doc from journal_delivery where status = 'failed' and next_attempt_at <= ? order by next_attempt_at limit ?"),
+      inFlight: db.prepare("select doc from journal_delivery where status = 'in-flight' and owner = ?"),
+      received: db.prepare("select doc from journal_message where status = 'received' and instance = ? order by received_at"),
+      counts: db.prepare('select status, target, count(*) as n from journal_delivery group by status, target'),
+      insertHop: db.prepare('insert into journal_hop (message_id, started_at, doc) values (?, ?, ?)'),
+      hops: db.prepare('select doc from journal_hop where message_id = ? order by started_at, rowid'),
+      insertAudit: db.prepare('insert into journal_audit (id, at, delivery_id, message_id, doc) values (@id, @at, @deliveryId, @messageId, @doc)'),
+      sequence: db.prepare(
+        "insert into journal_sequence (name, value) values ('delivery', 1) on conflict(name) do update set value = value + 1 returning value",
+      ),
+    };
+  }
+
+  async insertMessage(message: MessageRecord): Promise<{ inserted: boolean; message: MessageRecord }> {
+    const result = this.statements.insertMessage.run({
+      ...message,
+      sourceMessageId: message.sourceMessageId ?? null,
+      key: message.key ?? null,
+      doc: JSON.stringify(message),
+    });
+    if (result.changes === 1) return { inserted: true, message };
+    const row = message.sourceMessageId
+      ? (this.statements.messageBySource.get(message.source, message.sourceMessageId) as { doc: string } | undefined)
+      : undefined;
+    if (!row) throw new ConflictError(`message ${message.id} already exists`);
+    return { inserted: false, message: JSON.parse(row.doc) };
+  }
+
+  async getMessage(id: string): Promise<MessageRecord | undefined> {
+    const row = this.statements.message.get(id) as { doc: string } | undefined;
+    return row ? JSON.parse(row.doc) : undefined;
+  }
+
+  async listMessages(filter: MessageFilter): Promise<Page<MessageRecord>> {
+    const where = new Where();
+    if (filter.source) where.add('source = ?', filter.source);
+    if (filter.key) where.add('key = ?', filter.key);
+    if (filter.from !== undefined) where.add('received_at >= ?', filter.from);
+    if (filter.to !== undefined) where.add('received_at <= ?', filter.to);
+    if (filter.text) where.add("doc like ? escape '\\'", likePattern(filter.text));
+    const clause = where.sql();
+    const args = where.args;
+    const total = (this.db.prepare(`select count(*) as n from journal_message ${clause}`).get(...args) as { n: number }).n;
+    const rows = this.db
+      .prepare(`select doc from journal_message ${clause} order by received_at desc, id limit ? offset ?`)
+      .all(...args, filter.limit ?? 50, filter.offset ?? 0) as Array<{ doc: string }>;
+    return { total, items: rows.map((r) => JSON.parse(r.doc)) };
+  }
+
+  async receivedMessages(instance: string): Promise<MessageRecord[]> {
+    return (this.statements.received.all(instance) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+  }
+
+  async commit(change: Change): Promise<void> {
+    const apply = this.db.transaction((c: Change) => {
+      for (const message of c.messages ?? []) {
+        const result = this.statements.updateMessage.run({ id: message.id, status: message.status, doc: JSON.stringify(message), previous: message.version - 1 });
+        if (result.changes !== 1) throw new ConflictError(`message ${message.id} changed meanwhile (expected version ${message.version - 1})`);
+      }
+      for (const d of c.deliveries ?? []) {
+        const row = {
+          id: d.id,
+          messageId: d.messageId,
+          target: d.target,
+          key: d.key,
+          status: d.status,
+          updatedAt: d.updatedAt,
+          settledAt: d.settledAt ?? null,
+          nextAttemptAt: d.status === 'failed' ? (d.nextAttemptAt ?? null) : null,
+          owner: d.owner ?? null,
+          version: d.version,
+          previous: d.version - 1,
+          doc: JSON.stringify(d),
+        };
+        const result = d.version === 1 ? this.statements.insertDelivery.run(row) : this.statements.updateDelivery.run(row);
+        if (result.changes !== 1) throw new ConflictError(`delivery ${d.id} changed meanwhile (expected version ${d.version - 1})`);
+      }
+      for (const a of c.audit ?? []) {
+        this.statements.insertAudit.run({ id: a.id, at: a.at, deliveryId: a.deliveryId ?? null, messageId: a.messageId ?? null, doc: JSON.stringify(a) });
+      }
+    });
+    apply(change);
+  }
+
+  async nextSeq(): Promise<number> {
+    return (this.statements.sequence.get() as { value: number }).value;
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRecord | undefined> {
+    const row = this.statements.delivery.get(id) as { doc: string } | undefined;
+    return row ? JSON.parse(row.doc) : undefined;
+  }
+
+  async listDeliveries(filter: DeliveryFilter): Promise<Page<DeliveryRecord>> {
+    const where = new Where();
+    if (filter.status?.length) {
+      where.add(`d.status in (${filter.status.map(() => '?').join(',')})`, ...filter.status);
+    }
+    if (filter.target) where.add('d.target = ?', filter.target);
+    if (filter.key) where.add('d.key = ?', filter.key);
+    if (filter.messageId) where.add('d.message_id = ?', filter.messageId);
+    if (filter.from !== undefined) where.add('d.updated_at >= ?', filter.from);
+    if (filter.to !== undefined) where.add('d.updated_at <= ?', filter.to);
+    if (filter.text) {
+      where.add("(d.doc like ? escape '\\' or m.doc like ? escape '\\')", likePattern(filter.text), likePattern(filter.text));
+    }
+    const clause = `from journal_delivery d left join journal_message m on m.id = d.message_id ${where.sql()}`;
+    const args = where.args;
+    const total = (this.db.prepare(`select count(*) as n ${clause}`).get(...args) as { n: number }).n;
+    const rows = this.db
+      .prepare(`select d.doc as doc ${clause} order by d.updated_at desc, d.id limit ? offset ?`)
+      .all(...args, filter.limit ?? 50, filter.offset ?? 0) as Array<{ doc: string }>;
+    return { total, items: rows.map((r) => JSON.parse(r.doc)) };
+  }
+
+  private byKey(target: string, key: string): DeliveryRecord[] {
+    return (this.statements.byKey.all(target, key) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+  }
+
+  async openDeliveries(target: string, key: string): Promise<DeliveryRecord[]> {
+    return this.byKey(target, key).filter((d) => openStatuses.includes(d.status));
+  }
+
+  async latestDelivery(target: string, key: string): Promise<DeliveryRecord | undefined> {
+    return newestLive(this.byKey(target, key));
+  }
+
+  async dueDeliveries(now: number, limit: number): Promise<DeliveryRecord[]> {
+    return (this.statements.due.all(now, limit) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+  }
+
+  async inFlightDeliveries(owner: string): Promise<DeliveryRecord[]> {
+    return (this.statements.inFlight.all(owner) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+  }
+
+  async counts(): Promise<Counts> {
+    const counts: Counts = { byStatus: {}, byTarget: {} };
+    for (const row of this.statements.counts.all() as Array<{ status: DeliveryStatus; target: string; n: number }>) {
+      counts.byStatus[row.status] = (counts.byStatus[row.status] ?? 0) + row.n;
+      (counts.byTarget[row.target] ??= {})[row.status] = row.n;
+    }
+    return counts;
+  }
+
+  async appendHops(hops: Hop[]): Promise<void> {
+    const insert = this.db.transaction((list: Hop[]) => {
+      for (const hop of list) this.statements.insertHop.run(hop.messageId, hop.startedAt, JSON.stringify(hop));
+    });
+    insert(hops);
+  }
+
+  async hops(messageId: string): Promise<Hop[]> {
+    return (this.statements.hops.all(messageId) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+  }
+
+  async listAudit(filter: { deliveryId?: string; messageId?: string; limit?: number }): Promise<AuditRecord[]> {
+    const where = new Where();
+    if (filter.deliveryId) where.add('delivery_id = ?', filter.deliveryId);
+    if (filter.messageId) where.add('message_id = ?', filter.messageId);
+    const rows = this.db
+      .prepare(`select doc from journal_audit ${where.sql(' or ')} order by at desc limit ?`)
+      .all(...where.args, filter.limit ?? 200) as Array<{ doc: string }>;
+    return rows.map((r) => JSON.parse(r.doc));
+  }
+
+  async prune(before: number): Promise<number> {
+    const statuses = prunableStatuses.map((s) => `'${s}'`).join(',');
+    const run = this.db.transaction(() => {
+      const gone = this.db.prepare(`delete from journal_delivery where status in (${statuses}) and coalesce(settled_at, updated_at) < ?`).run(before).changes;
+      const orphans = `select id from journal_message m where received_at < ? and status = 'routed'
+        and not exists (select 1 from journal_delivery d where d.message_id = m.id)
+        and not exists (select 1 from journal_audit a where a.message_id = m.id)`;
+      this.db.prepare(`delete from journal_hop where message_id in (${orphans})`).run(before);
+      this.db.prepare(`delete from journal_message where id in (${orphans})`).run(before);
+      return gone;
+    });
+    return run();
+  }
+
+  async withKeyLock<T>(lockName: string, work: () => Promise<T>): Promise<T> {
+    return this.mutex.run(lockName, work);
+  }
+
+  async close(): Promise<void> {
+    // The database handle belongs to hub/store.ts, which closes it.
+  }
+}

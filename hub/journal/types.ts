@@ -1,0 +1,232 @@
+/**
+ * The journal's records. Every message that enters the hub is a MessageRecord, stored
+ * before its sender is acknowledged; every delivery of it to a target system is a
+ * DeliveryRecord; every step through the flow's nodes is a Hop; every replay and discard
+ * by a person is an AuditRecord. The stores keep these as JSON documents, so what is here
+ * is also what the console API returns.
+ */
+
+export const deliveryStatuses = [
+  'pending',
+  'in-flight',
+  'delivered',
+  'failed',
+  'dead',
+  'superseded',
+  'skipped',
+  'needs-attention',
+  'discarded',
+] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+/** Statuses that still hold the (target, key) order gate or wait for a person. */
+export const openStatuses: readonly DeliveryStatus[] = ['pending', 'in-flight', 'failed', 'dead', 'needs-attention'];
+/** Statuses a retention run may prune once old enough: nobody needs to look at them again. */
+export const prunableStatuses: readonly DeliveryStatus[] = ['delivered', 'skipped', 'superseded'];
+
+/** The pseudo-target of failures before a message reached any delivery (mapping, validation, routing). */
+export const HUB_STAGE = 'hub';
+
+/** A JSON copy of a Node-RED message (no req/res, no functions), as stored for replay. */
+export type StoredMessage = Record<string, unknown>;
+
+export interface MessageRecord {
+  id: string;
+  /** Where it came from, e.g. "crm", "housing", "payments". */
+  source: string;
+  /** The sender's own id (a CRM eventId, a file name and line): duplicates are ignored. */
+  sourceMessageId?: string;
+  /** The correlation key: a person, a case (e.g. a CRM contactId). */
+  key?: string;
+  payload: unknown;
+  receivedAt: number;
+  /** received: stored, not yet routed to any delivery; routed: has deliveries. */
+  status: 'received' | 'routed';
+  /** Where its journey starts: the journal node that stored it, with the whole message as
+   * that node sent it on. Replay "from the start" and recovery run it from there. */
+  entry: ResumePoint;
+  /** The hub instance that took it (recovery after a restart picks up its own). */
+  instance: string;
+  /** An edited copy names the message it was made from. */
+  editedFrom?: string;
+  /** Set when a person replaced this message with an edited copy. */
+  resolvedBy?: { messageId: string; actor: string; at: number; reason: string };
+  version: number;
+}
+
+export type ErrorClass = 'transient' | 'permanent';
+
+export interface DeliveryError {
+  message: string;
+  code?: string;
+  classification: ErrorClass;
+  /** The node that failed, and its type (e.g. "function", "http request"). */
+  nodeId?: string;
+  nodeType?: string;
+  nodeName?: string;
+  at: number;
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** How to treat an error that carries no `transient` flag. */
+  unclassified: ErrorClass;
+}
+
+/** Where to run a delivery again: `send` sends the message on from the node (as the
+ * delivery node does), `receive` gives it to the node as its input (re-runs the node). */
+export interface ResumePoint {
+  nodeId: string;
+  how: 'send' | 'receive';
+  msg: StoredMessage;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  messageId: string;
+  target: string;
+  key: string;
+  /** Newer changes win: compared on (order, seq). Defaults to the message's receive time. */
+  order: number;
+  seq: number;
+  status: DeliveryStatus;
+  /** Passed to the target (e.g. as requestId); the same for every attempt and replay. */
+  idempotencyKey: string;
+  attempts: number;
+  retry: RetryPolicy;
+  lastError?: DeliveryError;
+  nextAttemptAt?: number;
+  resume?: ResumePoint;
+  /** The node the delivery started at (the delivery node). */
+  startNodeId?: string;
+  reason?: string;
+  candidates?: unknown;
+  supersededBy?: string;
+  owner?: string;
+  createdAt: number;
+  updatedAt: number;
+  firstAttemptAt?: number;
+  settledAt?: number;
+  version: number;
+}
+
+export interface Hop {
+  messageId: string;
+  deliveryId?: string;
+  msgid: string;
+  nodeId: string;
+  nodeType?: string;
+  nodeName?: string;
+  flowId?: string;
+  startedAt: number;
+  finishedAt?: number;
+  durationMs?: number;
+  error?: string;
+}
+
+export type AuditAction = 'replay' | 'replay-edited' | 'discard';
+
+export interface AuditRecord {
+  id: string;
+  at: number;
+  actor: string;
+  action: AuditAction;
+  reason: string;
+  deliveryId?: string;
+  messageId?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus[];
+  target?: string;
+  key?: string;
+  messageId?: string;
+  /** On updatedAt (ms since epoch), inclusive. */
+  from?: number;
+  to?: number;
+  /** Case-insensitive text in the key, target, error, idempotency key or payload. */
+  text?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface MessageFilter {
+  source?: string;
+  key?: string;
+  from?: number;
+  to?: number;
+  text?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface Counts {
+  byStatus: Partial<Record<DeliveryStatus, number>>;
+  byTarget: Record<string, Partial<Record<DeliveryStatus, number>>>;
+}
+
+/** One atomic change: every record is written (with its version checked) or none is. */
+export interface Change {
+  messages?: MessageRecord[];
+  deliveries?: DeliveryRecord[];
+  audit?: AuditRecord[];
+}
+
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/**
+ * The one interface both stores implement (SQLite embedded, Redis shared). A contract test
+ * suite runs against both. Writes of records go through `commit`, which checks versions:
+ * a record written with version n+1 must still be at version n in the store (a new record
+ * has version 1), otherwise nothing is written and ConflictError is thrown.
+ */
+export interface JournalStore {
+  readonly kind: 'sqlite' | 'redis';
+  /** Stores a new message unless (source, sourceMessageId) is known: then returns the first. */
+  insertMessage(message: MessageRecord): Promise<{ inserted: boolean; message: MessageRecord }>;
+  getMessage(id: string): Promise<MessageRecord | undefined>;
+  listMessages(filter: MessageFilter): Promise<Page<MessageRecord>>;
+  /** Messages still `received` (not routed) taken by this instance. */
+  receivedMessages(instance: string): Promise<MessageRecord[]>;
+
+  commit(change: Change): Promise<void>;
+  /** A number that only grows, across instances: breaks ties between equally new changes. */
+  nextSeq(): Promise<number>;
+  getDelivery(id: string): Promise<DeliveryRecord | undefined>;
+  listDeliveries(filter: DeliveryFilter): Promise<Page<DeliveryRecord>>;
+  /** Deliveries of (target, key) in an open status. */
+  openDeliveries(target: string, key: string): Promise<DeliveryRecord[]>;
+  /** The newest delivery of (target, key) that was delivered, or is open. */
+  latestDelivery(target: string, key: string): Promise<DeliveryRecord | undefined>;
+  /** `failed` deliveries whose next attempt is due. */
+  dueDeliveries(now: number, limit: number): Promise<DeliveryRecord[]>;
+  /** `in-flight` deliveries owned by this instance. */
+  inFlightDeliveries(owner: string): Promise<DeliveryRecord[]>;
+  counts(): Promise<Counts>;
+
+  appendHops(hops: Hop[]): Promise<void>;
+  hops(messageId: string): Promise<Hop[]>;
+  listAudit(filter: { deliveryId?: string; messageId?: string; limit?: number }): Promise<AuditRecord[]>;
+
+  /** Removes delivered/skipped/superseded deliveries settled before `before`, then
+   * messages older than that with no delivery left, and their hops. Never dead letters
+   * or audit records. Returns how many deliveries went. */
+  prune(before: number): Promise<number>;
+
+  /** Runs `work` while holding the (target, key) order gate's lock across instances. */
+  withKeyLock<T>(lockName: string, work: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,62 @@
+import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
+import { acknowledgeStored } from '../settlement';
+import { messageTag } from '../../hub/journal/journal';
+import { storableMessage } from '../../hub/journal/snapshot';
+import { evaluateProperty, journalTagOf, requireJournal } from './hub-journal';
+
+interface JournalNodeDef extends NodeDef {
+  source: string;
+  sourceMessageId: string;
+  sourceMessageIdType: string;
+  key: string;
+  keyType: string;
+}
+
+function text(value: unknown, what: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`${what} must be a string or a number, got ${typeof value}`);
+  return String(value);
+}
+
+/**
+ * Stores each inbound message in the journal before its sender is acknowledged, then
+ * acknowledges it (settlement: AMQP ack, SFTP file move, SOAP answer) and sends it on with
+ * msg.journal. A message whose source id was seen before goes to the second output.
+ */
+export = function register(RED: NodeAPI) {
+  function JournalNode(this: Node, config: JournalNodeDef) {
+    RED.nodes.createNode(this, config);
+    this.on('input', async (msg: NodeMessage, send: Send, done: Done) => {
+      try {
+        const journal = requireJournal();
+        const tag = journalTagOf(msg);
+        // Already journalled: a replay from the start or a recovered message. Send it on.
+        if (tag && (await journal.store.getMessage(tag.messageId))) {
+          send([msg, null]);
+          done();
+          return;
+        }
+        const source = config.source;
+        if (!source) throw new Error('journal node: no source configured (e.g. "crm")');
+        const sourceMessageId = text(await evaluateProperty(RED, this, config.sourceMessageId, config.sourceMessageIdType, msg), 'the source message id');
+        const key = text(await evaluateProperty(RED, this, config.key, config.keyType, msg), 'the key');
+        const { duplicate, message } = await journal.record({
+          source,
+          sourceMessageId,
+          key,
+          payload: (msg as { payload?: unknown }).payload,
+          entry: { nodeId: this.id, how: 'send', msg: storableMessage(msg) },
+        });
+        (msg as Record<string, unknown>).journal = messageTag(message);
+        acknowledgeStored(msg);
+        this.status(duplicate ? { fill: 'yellow', shape: 'ring', text: `duplicate ${sourceMessageId}` } : { fill: 'green', shape: 'dot', text: `stored ${message.id.slice(0, 8)}` });
+        send(duplicate ? [null, msg] : [msg, null]);
+        done();
+      } catch (err) {
+        this.status({ fill: 'red', shape: 'ring', text: (err as Error).message.slice(0, 60) });
+        done(err as Error);
+      }
+    });
+  }
+  RED.nodes.registerType('journal', JournalNode);
+};
