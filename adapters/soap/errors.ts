@@ -54,7 +54,6 @@ export interface SoapCallErrorFields {
   /** Node/axios error code of a transport failure (ECONNRESET...). */
   code?: string;
   transient: boolean;
-  cause?: unknown;
 }
 
 /** A SOAP call that failed: a fault, a transport failure, or a response the hub refuses. */
@@ -71,7 +70,7 @@ export class SoapCallError extends Error {
   readonly transient: boolean;
 
   constructor(message: string, fields: SoapCallErrorFields) {
-    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    super(message);
     this.name = 'SoapCallError';
     this.kind = fields.kind;
     this.operation = fields.operation;
@@ -83,6 +82,11 @@ export class SoapCallError extends Error {
     this.httpStatus = fields.httpStatus;
     this.code = fields.code;
     this.transient = fields.transient;
+    // Node-RED's Catch copies only message, code, stack and cause of an error into
+    // msg.error: the fields ride in `cause` so a flow sees msg.error.cause.transient.
+    // (Hooks such as onComplete get this object itself: error.transient.)
+    // Never a raw transport error here: those carry the request, credentials included.
+    this.cause = this.toJSON();
   }
 
   /** Plain fields for msg.error, the journal and the console (an Error's own fields do not survive JSON). */

@@ -16,4 +16,5 @@ export {
 } from './server';
 export type { HostedSoapService, SoapServiceOptions, SoapOperationHandler, SoapRequest, MountPoint } from './server';
 export { PendingReplies, pendingSoapReplies, replyKey, DEFAULT_REPLY_TIMEOUT_MS } from './pending';
+export type { SoapReplyContext } from './pending';
 export { checkSoapXml, XmlRefusedError } from './xml-guard';

@@ -17,6 +17,14 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
+/** What a hosting node puts on each request's message (msg.soap): the answering node needs correlationId, with msg._msgid. */
+export interface SoapReplyContext {
+  correlationId: string;
+  service: string;
+  path: string;
+  operation: string;
+}
+
 export function replyKey(msgid: string, correlationId: string): string {
   return `${msgid}:${correlationId}`;
 }

@@ -237,6 +237,13 @@ export async function createSoapService(options: SoapServiceOptions): Promise<Ho
   const targetNamespace: string = definitions.$targetNamespace;
   const serviceName = Object.keys(definitions.services)[0] ?? 'service';
   const operations = new Set<string>();
+  // document/literal: the Body's element names the operation
+  const operationByElement = new Map<string, string>();
+  for (const binding of Object.values<any>(definitions.bindings ?? {})) {
+    for (const [operation, method] of Object.entries<any>(binding.methods ?? {})) {
+      if (method.input?.$name) operationByElement.set(method.input.$name, operation);
+    }
+  }
   for (const [name, service] of Object.entries<any>(definitions.services)) {
     services[name] = {};
     for (const [portName, port] of Object.entries<any>(service.ports)) {
@@ -301,9 +308,18 @@ export async function createSoapService(options: SoapServiceOptions): Promise<Ho
       }
       readBody(req, maxBodyBytes)
         .then(async (body) => {
-          await checkSoapXml(body);
+          const { bodyElements } = await checkSoapXml(body);
+          const element = bodyElements[0];
+          if (!element || !operationByElement.has(element)) {
+            const offered = [...operationByElement.keys()].join(', ');
+            throw new SoapFault('InvalidRequest', element ? `${element} is not an operation of ${serviceName} (it offers ${offered})` : `the SOAP Body is empty (${serviceName} offers ${offered})`);
+          }
           const answer = await server.processRequest(body, { url: path, headers: req.headers, method: 'POST' } as any);
           if (res.headersSent) return;
+          if (answer.statusCode >= 500 && !/<faultcode>/.test(answer.body)) {
+            // the soap package failed in a way it does not answer as a SOAP 1.1 fault: answer one
+            return sendFault(res, new SoapFault('ProcessingFailed', answer.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200), 'Server'));
+          }
           res.statusCode = answer.statusCode;
           res.setHeader('Content-Type', 'text/xml; charset=utf-8');
           res.end(answer.body);

@@ -37,16 +37,28 @@ function refuseHostileName(name: string): string {
 /** First line of a sax error, which is all a caller can act on ("Unexpected close tag", line, column). */
 function saxReason(err: Error): string {
   const [what, ...where] = err.message.split('\n');
-  const position = where.filter((l) => /^(Line|Column):/.test(l)).join(', ');
-  return position ? `${what} (${position.toLowerCase()})` : what;
+  // sax counts lines from 0; people count from 1
+  const line = /^Line: (\d+)/m.exec(where.join('\n'));
+  const column = /^Column: (\d+)/m.exec(where.join('\n'));
+  return line && column ? `${what} (line ${Number(line[1]) + 1}, column ${column[1]})` : what;
+}
+
+function local(name: string): string {
+  return name.slice(name.indexOf(':') + 1);
+}
+
+/** The local names of the elements in a SOAP Body (the operation's element comes first). */
+export interface CheckedEnvelope {
+  bodyElements: string[];
 }
 
 /**
  * Refuses what the soap package must never see: an empty body, a DOCTYPE/ENTITY
  * declaration, XML that is not well-formed, a hostile element/attribute name, or a
- * document whose root is not a SOAP Envelope. Resolves when the XML is safe to parse.
+ * document whose root is not a SOAP Envelope. Resolves, when the XML is safe to parse,
+ * with the names of the elements in its Body.
  */
-export async function checkSoapXml(xml: string): Promise<void> {
+export async function checkSoapXml(xml: string): Promise<CheckedEnvelope> {
   if (!xml.trim()) throw new XmlRefusedError('empty', 'the body is empty');
   if (DTD_DECLARATION.test(xml)) {
     throw new XmlRefusedError('doctype', 'DOCTYPE and ENTITY declarations are not accepted (external entities and entity expansion are refused)');
@@ -65,9 +77,17 @@ export async function checkSoapXml(xml: string): Promise<void> {
     throw new XmlRefusedError('malformed', `the body is not well-formed XML: ${saxReason(err as Error)}`);
   }
   const root = document && typeof document === 'object' ? Object.keys(document)[0] : undefined;
-  if (!root || root.slice(root.indexOf(':') + 1) !== 'Envelope') {
+  if (!root || local(root) !== 'Envelope') {
     throw new XmlRefusedError('not-envelope', `the body is not a SOAP envelope (root element ${root ? `"${root}"` : 'missing'})`);
   }
+  // xml2js: attributes under "$", text under "_"; an empty element is ""
+  const envelope = (document as Record<string, unknown>)[root];
+  const envelopeChildren = envelope && typeof envelope === 'object' ? (envelope as Record<string, unknown>) : {};
+  const bodyKey = Object.keys(envelopeChildren).find((k) => local(k) === 'Body');
+  const body = bodyKey ? envelopeChildren[bodyKey] : undefined;
+  if (!bodyKey) throw new XmlRefusedError('not-envelope', 'the SOAP envelope has no Body');
+  const bodyElements = body && typeof body === 'object' ? Object.keys(body).filter((k) => k !== '$' && k !== '_').map(local) : [];
+  return { bodyElements };
 }
 
 /** True when the text at least claims to be a SOAP envelope (used to tell a SOAP answer from a proxy's error page). */
