@@ -1,0 +1,217 @@
+import assert from 'assert';
+import { Journal, RefusedError, RunTask } from '../../hub/journal/journal';
+import { classifyError, retryDelayMs, retryPolicy } from '../../hub/journal/retry';
+import type { RetryPolicy } from '../../hub/journal/types';
+import { storeFixtures } from './stores';
+
+const fast: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 4000, unclassified: 'transient' };
+
+describe('retry policy', () => {
+  it('backs off exponentially with jitter between half and all of the capped delay', () => {
+    const policy: RetryPolicy = { maxAttempts: 10, initialDelayMs: 1000, maxDelayMs: 5000, unclassified: 'transient' };
+    assert.strictEqual(retryDelayMs(policy, 1, () => 1), 1000);
+    assert.strictEqual(retryDelayMs(policy, 1, () => 0), 500);
+    assert.strictEqual(retryDelayMs(policy, 3, () => 1), 4000);
+    assert.strictEqual(retryDelayMs(policy, 4, () => 1), 5000, 'capped');
+    assert.strictEqual(retryDelayMs(policy, 30, () => 0), 2500);
+  });
+  it('classifies by the error\'s transient flag, else by the policy', () => {
+    assert.strictEqual(classifyError(Object.assign(new Error('x'), { transient: false }), 'transient'), 'permanent');
+    assert.strictEqual(classifyError(Object.assign(new Error('x'), { transient: true }), 'permanent'), 'transient');
+    assert.strictEqual(classifyError(new Error('x'), 'transient'), 'transient');
+    assert.strictEqual(classifyError('text', 'permanent'), 'permanent');
+  });
+  it('refuses a malformed policy with a clear reason', () => {
+    assert.throws(() => retryPolicy({ maxAttempts: 'many' }), /maxAttempts must be a number/);
+    assert.throws(() => retryPolicy({ unclassified: 'maybe' }), /unclassified must be transient or permanent/);
+    assert.throws(() => retryPolicy({ initialDelayMs: 10, maxDelayMs: 5 }), /maxDelayMs must not be less/);
+  });
+});
+
+for (const fixture of storeFixtures()) {
+  describe(`journal: order gate, supersede, retries, replay (${fixture.name})`, () => {
+    let journal: Journal;
+    let now: number;
+    let runs: RunTask[];
+    beforeEach(() => {
+      now = 1_000_000;
+      runs = [];
+      journal = new Journal({ store: fixture.open(), instance: 'hub-a', now: () => now });
+      journal.on('run', (task: RunTask) => runs.push(task));
+    });
+    after(() => fixture.close());
+
+    const entry = { nodeId: 'journal-node', how: 'send' as const, msg: { payload: 'stored' } };
+    async function change(key = 'C1', sourceMessageId?: string) {
+      now += 10;
+      return (await journal.record({ source: 'crm', sourceMessageId, key, payload: { key }, entry })).message;
+    }
+    const start = (messageId: string, key = 'C1', order?: number) =>
+      journal.startDelivery({ messageId, target: 'planning', key, order, retry: fast, nodeId: 'delivery-node', msg: { payload: messageId } });
+    const status = async (id: string) => (await journal.store.getDelivery(id))!.status;
+
+    it('records a duplicate source message id once', async () => {
+      const first = await change('C1', 'evt-9');
+      const again = await journal.record({ source: 'crm', sourceMessageId: 'evt-9', payload: {}, entry });
+      assert.strictEqual(again.duplicate, true);
+      assert.strictEqual(again.message.id, first.id);
+    });
+
+    it('sends the first change of a key, holds the next, and releases it when the first is delivered', async () => {
+      const a = await start((await change()).id);
+      assert.strictEqual(a.action, 'send');
+      assert.strictEqual(a.delivery.attempts, 1);
+      assert.strictEqual(a.delivery.idempotencyKey, a.delivery.id);
+      const b = await start((await change()).id);
+      assert.strictEqual(b.action, 'held');
+      const other = await start((await change('C2')).id, 'C2');
+      assert.strictEqual(other.action, 'send', 'another key is not held');
+      await journal.settle(a.delivery.id, 'delivered');
+      assert.strictEqual(await status(b.delivery.id), 'in-flight');
+      assert.strictEqual(runs.length, 1);
+      assert.strictEqual(runs[0].delivery!.id, b.delivery.id);
+      assert.deepStrictEqual(runs[0].resume.nodeId, 'delivery-node');
+      assert.strictEqual(runs[0].resume.how, 'send');
+      assert.strictEqual((runs[0].resume.msg.delivery as any).id, b.delivery.id);
+    });
+
+    it('supersedes an older held change with a newer one, and a failed or dead one at once', async () => {
+      const a = await start((await change()).id);
+      const b = await start((await change()).id);
+      const c = await start((await change()).id);
+      assert.strictEqual(c.action, 'held');
+      assert.strictEqual(await status(b.delivery.id), 'superseded');
+      assert.strictEqual((await journal.store.getDelivery(b.delivery.id))!.supersededBy, c.delivery.id);
+      await journal.fail(a.delivery.id, new Error('timeout'), { nodeId: 'soap' }, { nodeId: 'soap', how: 'receive', msg: {} }, 1);
+      assert.strictEqual(await status(a.delivery.id), 'superseded', 'a failed older change with a newer one waiting is moot');
+      assert.strictEqual(await status(c.delivery.id), 'in-flight');
+      await journal.fail(c.delivery.id, Object.assign(new Error('PartyNotFound'), { transient: false }), { nodeId: 'soap' }, { nodeId: 'soap', how: 'receive', msg: {} }, 1);
+      assert.strictEqual(await status(c.delivery.id), 'dead');
+      const d = await start((await change()).id);
+      assert.strictEqual(d.action, 'send');
+      assert.strictEqual(await status(c.delivery.id), 'superseded');
+    });
+
+    it('supersedes at once a change older than one already delivered (an old address never overwrites a new one)', async () => {
+      const newer = await start((await change()).id, 'C1', 2_000);
+      await journal.settle(newer.delivery.id, 'delivered');
+      const older = await start((await change()).id, 'C1', 1_000);
+      assert.strictEqual(older.action, 'superseded');
+      assert.strictEqual(older.delivery.supersededBy, newer.delivery.id);
+    });
+
+    it('does not start a delivery twice for the same message, target and key', async () => {
+      const m = await change();
+      const first = await start(m.id);
+      assert.strictEqual((await start(m.id)).action, 'send', 'still in flight: the flow may carry on');
+      await journal.settle(first.delivery.id, 'delivered');
+      const again = await start(m.id);
+      assert.strictEqual(again.action, 'exists');
+      assert.strictEqual(again.delivery.status, 'delivered');
+    });
+
+    it('retries a transient failure after a backoff, up to the maximum attempts, then it is dead', async () => {
+      const a = await start((await change()).id);
+      const resume = { nodeId: 'soap', how: 'receive' as const, msg: { payload: 'at soap' } };
+      const failed = await journal.fail(a.delivery.id, new Error('ECONNRESET'), { nodeId: 'soap', nodeType: 'function' }, resume, 1);
+      assert.strictEqual(failed!.status, 'failed');
+      assert.ok(failed!.nextAttemptAt! >= now + 500 && failed!.nextAttemptAt! <= now + 1000);
+      assert.deepStrictEqual(failed!.lastError!.classification, 'transient');
+      assert.strictEqual(failed!.lastError!.nodeType, 'function');
+      assert.strictEqual(await journal.fail(a.delivery.id, new Error('again'), {}, resume, 1), undefined, 'the same failure reported twice counts once');
+      assert.deepStrictEqual(await journal.claimDue(), [], 'not due yet');
+      now += 1000;
+      const [claimed] = await journal.claimDue();
+      assert.strictEqual(claimed.attempts, 2);
+      assert.strictEqual(runs.at(-1)!.resume.nodeId, 'soap');
+      assert.strictEqual((runs.at(-1)!.resume.msg.delivery as any).attempt, 2);
+      await journal.fail(a.delivery.id, new Error('ECONNRESET'), {}, resume, 2);
+      now += 2000;
+      await journal.claimDue();
+      const dead = await journal.fail(a.delivery.id, new Error('ECONNRESET'), {}, resume, 3);
+      assert.strictEqual(dead!.status, 'dead');
+      assert.strictEqual(dead!.attempts, 3);
+    });
+
+    it('records a failure before any delivery as a "hub" delivery that settles once the node runs through', async () => {
+      const m = await change();
+      const d = await journal.failBeforeDelivery(m.id, new Error('bad mapping'), { nodeId: 'map' }, { nodeId: 'map', how: 'receive', msg: { payload: 1 } });
+      assert.strictEqual(d!.target, 'hub');
+      assert.strictEqual(d!.status, 'failed');
+      assert.strictEqual((await journal.store.getMessage(m.id))!.status, 'routed');
+      now += 5000;
+      await journal.claimDue();
+      await journal.hubStagePassed(d!.id, 'other-node');
+      assert.strictEqual(await status(d!.id), 'in-flight');
+      await journal.hubStagePassed(d!.id, 'map');
+      assert.strictEqual(await status(d!.id), 'delivered');
+    });
+
+    it('replays a dead delivery with an audit, and refuses a superseded one or one without a reason', async () => {
+      const a = await start((await change()).id);
+      await journal.fail(a.delivery.id, Object.assign(new Error('InvalidAddress'), { transient: false }), { nodeId: 'soap' }, { nodeId: 'soap', how: 'receive', msg: { payload: 'x' } }, 1);
+      await assert.rejects(journal.replay(a.delivery.id, { from: 'failed-node', actor: 'support', reason: ' ' }), RefusedError);
+      const result = await journal.replay(a.delivery.id, { from: 'failed-node', actor: 'support', reason: 'address fixed in CRM' });
+      assert.strictEqual(result.runs, a.delivery.id);
+      assert.strictEqual(await status(a.delivery.id), 'in-flight');
+      assert.strictEqual(runs.at(-1)!.resume.nodeId, 'soap');
+      const [audit] = await journal.store.listAudit({ deliveryId: a.delivery.id });
+      assert.strictEqual(audit.actor, 'support');
+      assert.strictEqual(audit.reason, 'address fixed in CRM');
+      await assert.rejects(journal.replay(a.delivery.id, { from: 'failed-node', actor: 'support', reason: 'again' }), /in-flight/);
+      const b = await start((await change()).id);
+      await journal.fail(a.delivery.id, new Error('x'), {}, { nodeId: 'soap', how: 'receive', msg: {} }, 2);
+      assert.strictEqual(await status(a.delivery.id), 'superseded');
+      await assert.rejects(journal.replay(a.delivery.id, { from: 'failed-node', actor: 'support', reason: 'r' }), /superseded by/);
+      assert.strictEqual(await status(b.delivery.id), 'in-flight');
+    });
+
+    it('replays an edited copy under a new message id and marks the original resolved', async () => {
+      const m = await change();
+      const a = await start(m.id);
+      await journal.fail(a.delivery.id, Object.assign(new Error('InvalidAddress'), { transient: false }), { nodeId: 'soap' }, { nodeId: 'soap', how: 'receive', msg: { payload: 'bad', journal: { messageId: m.id } } }, 1);
+      const result = await journal.replay(a.delivery.id, { from: 'failed-node', actor: 'support', reason: 'postcode typo', payload: 'good' });
+      assert.notStrictEqual(result.messageId, m.id);
+      assert.notStrictEqual(result.runs, a.delivery.id);
+      const copy = (await journal.store.getMessage(result.messageId!))!;
+      assert.strictEqual(copy.editedFrom, m.id);
+      assert.strictEqual((await journal.store.getMessage(m.id))!.resolvedBy!.messageId, copy.id);
+      assert.strictEqual(await status(a.delivery.id), 'superseded');
+      const fresh = (await journal.store.getDelivery(result.runs!))!;
+      assert.strictEqual(fresh.status, 'in-flight');
+      assert.strictEqual(fresh.key, 'C1');
+      const task = runs.at(-1)!;
+      assert.strictEqual(task.resume.msg.payload, 'good');
+      assert.strictEqual((task.resume.msg.journal as any).messageId, copy.id);
+      assert.strictEqual((task.resume.msg.delivery as any).idempotencyKey, fresh.id);
+    });
+
+    it('discards with a reason, audited, and refuses to discard a delivered one', async () => {
+      const a = await start((await change()).id);
+      await journal.fail(a.delivery.id, Object.assign(new Error('gone'), { transient: false }), {}, { nodeId: 'soap', how: 'receive', msg: {} }, 1);
+      await assert.rejects(journal.discard(a.delivery.id, { actor: 'support', reason: '' }), /needs a reason/);
+      const d = await journal.discard(a.delivery.id, { actor: 'support', reason: 'person has left the borough' });
+      assert.strictEqual(d.status, 'discarded');
+      assert.strictEqual((await journal.store.listAudit({ deliveryId: d.id }))[0].action, 'discard');
+      const b = await start((await change('C9')).id, 'C9');
+      await journal.settle(b.delivery.id, 'delivered');
+      await assert.rejects(journal.discard(b.delivery.id, { actor: 'support', reason: 'r' }), RefusedError);
+    });
+
+    it('recovers after a restart: in-flight deliveries become due now, unrouted messages run from the start', async () => {
+      const routed = await change();
+      const a = await start(routed.id);
+      const waiting = await change('C5');
+      const restarted = new Journal({ store: journal.store, instance: 'hub-a', now: () => now });
+      const tasks: RunTask[] = [];
+      restarted.on('run', (t: RunTask) => tasks.push(t));
+      assert.deepStrictEqual(await restarted.recover(), { deliveries: 1, messages: 1 });
+      assert.strictEqual(await status(a.delivery.id), 'failed');
+      assert.deepStrictEqual(tasks.map((t) => t.message?.id), [waiting.id]);
+      assert.strictEqual(tasks[0].resume.nodeId, 'journal-node');
+      const [claimed] = await restarted.claimDue();
+      assert.strictEqual(claimed.id, a.delivery.id);
+      assert.strictEqual(tasks.at(-1)!.resume.nodeId, 'delivery-node');
+    });
+  });
+}
