@@ -147,7 +147,8 @@ export class CrmSimulator implements SimulatorControl {
     for (const record of options.population.crmContacts) {
       const contact: CrmContact = { ...structuredClone(record), notes: [] };
       this.contacts.set(contact.contactId, contact);
-      for (const link of contact.accounts) this.contactByAccount.set(`${link.fund}|${link.accountRef}`, contact.contactId);
+      // A joint account: the first holder (the lead liable person) is the account's contact.
+      for (const link of contact.accounts) if (!this.contactByAccount.has(`${link.fund}|${link.accountRef}`)) this.contactByAccount.set(`${link.fund}|${link.accountRef}`, contact.contactId);
     }
     if (options.rabbitmqUrl) this.publisher = new EventPublisher(options.rabbitmqUrl, options.exchange ?? 'crm.events');
     else if (options.hubContactEventsUrl) this.hubClient = new HubSoapClient(options.hubContactEventsUrl);
