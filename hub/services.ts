@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import type { HubConfig } from './config';
 import type { Journal } from './journal/journal';
 import type { FlowTracker } from './flow-tracking/tracker';
+import type { CrossReferenceStore } from './xref';
 
 /**
  * What the running hub offers its nodes (the journal, the shared Redis client, the
@@ -15,6 +16,8 @@ export interface HubServices {
   journal?: Journal;
   /** Follows journalled messages through the flows; takes failures a Catch node saw. */
   flowTracker?: FlowTracker;
+  /** Whom the hub found in each system, per CRM contact (hub/xref). */
+  crossReferences?: CrossReferenceStore;
 }
 
 export const hubServices: HubServices = {};

@@ -1,0 +1,85 @@
+import type { CrossReferenceStore } from '../../hub/xref';
+
+/**
+ * Finding a person in a back-office system before sending it a change. The rules
+ * (CONTRACTS.md "Who may receive an address change"): a system gets a change only for a
+ * person it already knows, found by its own lookup; more than one candidate is never
+ * guessed; whom the hub found is remembered, because the system's lookup only knows the
+ * address it holds and a second move may come before the first one reached it.
+ */
+export type LookupSystem = 'planning' | 'housing';
+
+export interface PersonToFind {
+  /** The CRM contact: the key of the cross-reference. */
+  contactId: string;
+  surname: string;
+  dateOfBirth?: string;
+  /** The UPRN of the address the system should still hold for the person. */
+  previousUprn: string;
+}
+
+export type LookupResult =
+  | { outcome: 'found'; ids: Record<string, string>; via: 'cross-reference' | 'lookup' }
+  | { outcome: 'none'; reason: string }
+  | { outcome: 'several'; reason: string; candidates: Array<Record<string, unknown>> };
+
+/** Calls one SOAP operation of the system (the hub's SoapClient.call). */
+export type SoapCall = (operation: string, args: object) => Promise<any>;
+
+interface SystemLookup {
+  operation: string;
+  /** The list element of the response, e.g. FindPartyResponse.party. */
+  listElement: string;
+  args(person: PersonToFind): object;
+  ids(candidate: Record<string, unknown>): Record<string, string>;
+  describe(person: PersonToFind): string;
+}
+
+const lookups: Record<LookupSystem, SystemLookup> = {
+  planning: {
+    operation: 'FindParty',
+    listElement: 'party',
+    args: (p) => ({ surname: p.surname, uprn: p.previousUprn }),
+    ids: (c) => ({ partyId: String(c.partyId) }),
+    describe: (p) => `party "${p.surname}" at UPRN ${p.previousUprn}`,
+  },
+  housing: {
+    operation: 'FindTenant',
+    listElement: 'tenant',
+    args: (p) => ({ surname: p.surname, uprn: p.previousUprn, ...(p.dateOfBirth ? { dateOfBirth: p.dateOfBirth } : {}) }),
+    ids: (c) => ({ tenancyRef: String(c.tenancyRef), personRef: String(c.personRef) }),
+    describe: (p) => `tenant "${p.surname}"${p.dateOfBirth ? ` born ${p.dateOfBirth}` : ''} at UPRN ${p.previousUprn}`,
+  },
+};
+
+export class LookupInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LookupInputError';
+  }
+}
+
+function asList(value: unknown): Array<Record<string, unknown>> {
+  if (value === undefined || value === null || value === '') return [];
+  return (Array.isArray(value) ? value : [value]) as Array<Record<string, unknown>>;
+}
+
+export async function findPerson(system: LookupSystem, person: PersonToFind, deps: { call: SoapCall; xref: CrossReferenceStore }): Promise<LookupResult> {
+  const lookup = lookups[system];
+  if (!lookup) throw new LookupInputError(`no lookup for system "${system}"`);
+  if (!person.contactId) throw new LookupInputError('the person has no CRM contact id to remember them by');
+  const known = await deps.xref.find(person.contactId, system);
+  if (known) return { outcome: 'found', ids: known.ids, via: 'cross-reference' };
+  if (!person.surname || !person.previousUprn) {
+    throw new LookupInputError(`cannot look up in ${system} without a surname and the previous address's UPRN`);
+  }
+  const response = await deps.call(lookup.operation, lookup.args(person));
+  const candidates = asList(response?.[lookup.listElement]);
+  if (candidates.length === 0) return { outcome: 'none', reason: `${system} has no ${lookup.describe(person)}: no relationship, nothing sent` };
+  if (candidates.length > 1) {
+    return { outcome: 'several', reason: `${system} has ${candidates.length} candidates for ${lookup.describe(person)}: not guessed`, candidates };
+  }
+  const ids = lookup.ids(candidates[0]);
+  await deps.xref.remember(person.contactId, system, ids);
+  return { outcome: 'found', ids, via: 'lookup' };
+}

@@ -1,0 +1,55 @@
+import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
+import type { SoapEndpointNode } from '../soap-endpoint/endpoint-node';
+import { findPerson, LookupSystem } from '../../adapters/people/lookup';
+import { hubServices } from '../../hub/services';
+
+interface PersonLookupDef extends NodeDef {
+  system: LookupSystem;
+  endpoint: string;
+}
+
+/**
+ * Finds the person of a person.address.changed event in planning or housing. Three
+ * outputs: found (msg.person holds the system's ids, msg.bindings too, for the mapping),
+ * no relationship (msg.reason), several candidates (msg.attention = {reason, candidates}).
+ */
+export = function register(RED: NodeAPI) {
+  function PersonLookupNode(this: Node, config: PersonLookupDef) {
+    RED.nodes.createNode(this, config);
+    const endpoint = RED.nodes.getNode(config.endpoint) as SoapEndpointNode | null;
+    if (endpoint) endpoint.register(this);
+    else this.status({ fill: 'red', shape: 'ring', text: 'no SOAP endpoint configured' });
+
+    this.on('input', async (msg: NodeMessage, send: Send, done: Done) => {
+      try {
+        if (!endpoint) throw new Error('person-lookup: no SOAP endpoint is configured');
+        const xref = hubServices.crossReferences;
+        if (!xref) throw new Error('person-lookup: the hub has no cross-reference store (run inside council-hub)');
+        const m = msg as Record<string, any>;
+        const event = m.payload ?? {};
+        const contactId = m.journal?.key ?? event.person?.ids?.crmContactId;
+        const result = await findPerson(
+          config.system,
+          { contactId, surname: event.person?.surname, dateOfBirth: event.person?.dateOfBirth, previousUprn: event.previousAddress?.uprn },
+          { call: (operation, args) => endpoint.client.call(operation, args), xref },
+        );
+        if (result.outcome === 'found') {
+          m.person = { ...result.ids, via: result.via };
+          m.bindings = { ...(m.bindings ?? {}), ...result.ids, requestId: m.delivery?.idempotencyKey ?? event.eventId };
+          send([msg, null, null]);
+        } else if (result.outcome === 'none') {
+          m.reason = result.reason;
+          send([null, msg, null]);
+        } else {
+          m.attention = { reason: result.reason, candidates: result.candidates };
+          send([null, null, msg]);
+        }
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+    this.on('close', () => endpoint?.deregister(this));
+  }
+  RED.nodes.registerType('person-lookup', PersonLookupNode);
+};

@@ -1,0 +1,75 @@
+import assert from 'assert';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import Database from 'better-sqlite3';
+import { startSimulators, RunningSimulators, DEFAULT_PLANNING_CREDENTIALS } from '../../simulators';
+import { createSoapClient, SoapClient } from '../../adapters/soap';
+import { findPerson } from '../../adapters/people/lookup';
+import { SqliteCrossReferences } from '../../hub/xref';
+
+describe('finding a person in planning and housing (real SOAP simulators)', function () {
+  this.timeout(60000);
+  let sims: RunningSimulators;
+  let planning: SoapClient;
+  let housing: SoapClient;
+  let xref: SqliteCrossReferences;
+
+  before(async () => {
+    sims = await startSimulators({ properties: 2000, sftp: false });
+    planning = createSoapClient({ wsdl: `${sims.endpoints.planning}?wsdl`, session: DEFAULT_PLANNING_CREDENTIALS });
+    housing = createSoapClient({ wsdl: `${sims.endpoints.housing}?wsdl` });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lookup-'));
+    xref = new SqliteCrossReferences(new Database(path.join(dir, 'hub.db')));
+  });
+  after(async () => {
+    await planning?.close();
+    await housing?.close();
+    await sims?.stop();
+  });
+
+  const deps = (client: SoapClient) => ({ call: (op: string, args: object) => client.call(op, args), xref });
+
+  it('finds a planning party by surname and previous UPRN and remembers it', async () => {
+    const resident = sims.population.residents.find((r) => r.planningPartyId && r.crmContactId)!;
+    const party = sims.population.planningParties.find((p) => p.partyId === resident.planningPartyId)!;
+    const person = { contactId: resident.crmContactId!, surname: party.surname, previousUprn: party.address.uprn };
+    const found = await findPerson('planning', person, deps(planning));
+    assert.deepStrictEqual(found, { outcome: 'found', ids: { partyId: resident.planningPartyId }, via: 'lookup' });
+    // A second move: the system still holds the old address, the hub remembers the party.
+    const again = await findPerson('planning', { ...person, previousUprn: '999999999999' }, deps(planning));
+    assert.deepStrictEqual(again, { outcome: 'found', ids: { partyId: resident.planningPartyId }, via: 'cross-reference' });
+  });
+
+  it('answers no relationship for a person planning does not know', async () => {
+    const result = await findPerson('planning', { contactId: 'C-NOBODY', surname: 'Nobody-Known', previousUprn: sims.population.gazetteer[0].uprn }, deps(planning));
+    assert.strictEqual(result.outcome, 'none');
+    assert.match((result as any).reason, /planning has no party "Nobody-Known"/);
+  });
+
+  it('never guesses between two tenants with the same surname at one property', async () => {
+    const tenancyRef = sims.population.examples.ambiguousTenancies[0];
+    const tenancy = sims.population.tenancies.find((t) => t.tenancyRef === tenancyRef);
+    assert.ok(tenancy, 'the population has an ambiguous tenancy');
+    const result = await findPerson('housing', { contactId: 'C-AMBIGUOUS', surname: tenancy!.tenants[0].surname, previousUprn: tenancy!.uprn }, deps(housing));
+    assert.strictEqual(result.outcome, 'several');
+    assert.strictEqual((result as any).candidates.length, 2);
+    assert.strictEqual(await xref.find('C-AMBIGUOUS', 'housing'), undefined, 'nothing remembered for a guess');
+  });
+
+  it('finds a tenant with the date of birth and gives tenancy and person refs', async () => {
+    const tenancy = sims.population.tenancies.find((t) => t.tenants.length === 1)!;
+    const tenant = tenancy.tenants[0];
+    const result = await findPerson('housing', { contactId: 'C-TENANT', surname: tenant.surname, dateOfBirth: tenant.dateOfBirth, previousUprn: tenancy.uprn }, deps(housing));
+    assert.deepStrictEqual(result, { outcome: 'found', ids: { tenancyRef: tenancy.tenancyRef, personRef: tenant.personRef }, via: 'lookup' });
+  });
+
+  it('refuses to look up without a surname or previous UPRN, and passes a SOAP failure on classified', async () => {
+    await assert.rejects(findPerson('planning', { contactId: 'C1', surname: '', previousUprn: '1' }, deps(planning)), /without a surname/);
+    await sims.controls.planning.faults.set({ failNext: 1 });
+    await assert.rejects(
+      findPerson('planning', { contactId: 'C2', surname: 'Smith', previousUprn: sims.population.gazetteer[1].uprn }, deps(planning)),
+      (err: any) => err.transient === true && /ServiceUnavailable/.test(err.message),
+    );
+  });
+});
