@@ -8,7 +8,7 @@ import {
   isTransientNetworkCode,
   type SoapFailureKind,
 } from './errors';
-import { XmlRefusedError, checkSoapXml, looksLikeSoapEnvelope } from './xml-guard';
+import { XmlRefusedError, checkSoapXml, declaresDtd, looksLikeSoapEnvelope } from './xml-guard';
 import { DATES_AS_TEXT } from './deserialize';
 
 /**
@@ -90,6 +90,12 @@ class RefusedResponse extends Error {
  * reaches the soap package's parser. WSDL downloads (no OBSERVE key) pass untouched.
  */
 class GuardedHttpClient extends soap.HttpClient {
+  /** soap trims everything around the Envelope (a DOCTYPE included) before the callback: look first. */
+  override handleResponse(req: any, res: any, body: any) {
+    if (res && typeof body === 'string' && declaresDtd(body)) res.declaresDtd = true;
+    return super.handleResponse(req, res, body);
+  }
+
   override request(rurl: string, data: any, callback: (error: any, res?: any, body?: any) => any, exheaders?: soap.IHeaders, exoptions?: soap.IExOptions) {
     const observed: ObservedResponse | undefined = exoptions?.[OBSERVE as any];
     if (!observed) return super.request(rurl, data, callback, exheaders, exoptions);
@@ -102,6 +108,9 @@ class GuardedHttpClient extends soap.HttpClient {
         if (err) return callback(err, res, body);
         observed.status = res?.status;
         observed.headers = res?.headers;
+        if (res?.declaresDtd) {
+          return callback(new RefusedResponse('hostile-response', 'response refused: it declares a DOCTYPE or ENTITY (external entities and entity expansion are refused)', res.status, false));
+        }
         const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : String(body ?? '');
         if (!looksLikeSoapEnvelope(text)) {
           const status = res?.status as number | undefined;
@@ -239,6 +248,7 @@ export class SoapClient extends EventEmitter {
     const session = this.options.session;
     const logon = session?.logonOperation ?? 'LogonToConnector';
     const logoff = session?.logoffOperation ?? 'LogoffFromConnector';
+    await this.operationOffered(operation);
     if (!session || operation === logon || operation === logoff) return this.invoke<T>(operation, args, callOptions);
     const sessionFaults = new Set(session.sessionFaults ?? ['NotLoggedOn', 'SessionExpired']);
     for (let attempt = 0; ; attempt++) {
@@ -286,11 +296,17 @@ export class SoapClient extends EventEmitter {
     if (this.sessionCookie === cookie) this.sessionCookie = undefined;
   }
 
-  private async invoke<T>(operation: string, args: object, callOptions: CallOptions, headers?: Record<string, string>, observed: ObservedResponse = {}): Promise<T> {
+  /** Reads the WSDL if needed and refuses an operation it does not offer. */
+  private async operationOffered(operation: string): Promise<soap.Client> {
     const client = await this.client();
     if (!this.operationNames.includes(operation)) {
       throw new SoapCallError(`operation "${operation}" is not in the WSDL (it offers ${this.operationNames.join(', ')})`, { kind: 'bad-request', operation, endpoint: this.endpoint, transient: false });
     }
+    return client;
+  }
+
+  private async invoke<T>(operation: string, args: object, callOptions: CallOptions, headers?: Record<string, string>, observed: ObservedResponse = {}): Promise<T> {
+    const client = await this.operationOffered(operation);
     const method = (client as any)[`${operation}Async`] as soap.SoapMethodAsync | undefined;
     if (typeof method !== 'function') {
       throw new SoapCallError(`operation "${operation}" cannot be called by name`, { kind: 'bad-request', operation, endpoint: this.endpoint, transient: false });
@@ -298,10 +314,12 @@ export class SoapClient extends EventEmitter {
     const timeout = callOptions.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const maxBytes = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     let result: unknown;
+    const started = Date.now();
     try {
       [result] = await method.call(client, args, { timeout, maxContentLength: maxBytes, [OBSERVE]: observed }, headers);
     } catch (err) {
-      throw this.toCallError(err, operation, observed);
+      // a server that sends its headers and then stalls fails as an aborted stream, not as a timeout: the clock decides
+      throw this.toCallError(err, operation, observed, Date.now() - started >= timeout);
     }
     if (result === undefined) {
       throw new SoapCallError(`${operation}: the response has no ${operation} result element`, { kind: 'malformed-response', operation, endpoint: this.endpoint, httpStatus: observed.status, transient: false });
@@ -309,7 +327,7 @@ export class SoapClient extends EventEmitter {
     return (result ?? {}) as T;
   }
 
-  private toCallError(err: unknown, operation: string, observed: ObservedResponse): SoapCallError {
+  private toCallError(err: unknown, operation: string, observed: ObservedResponse, timedOut: boolean): SoapCallError {
     const endpoint = this.endpoint;
     if (err instanceof SoapCallError) return err;
     if (err instanceof RefusedResponse) {
@@ -336,7 +354,7 @@ export class SoapClient extends EventEmitter {
         transient: isTransientFaultName(faultName),
       });
     }
-    if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '')) {
+    if (timedOut || e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') {
       return new SoapCallError(`${operation}: no response within the timeout (${e.message})`, { kind: 'timeout', operation, endpoint, code: e.code, transient: true });
     }
     if (isTransientNetworkCode(e.code)) {

@@ -26,6 +26,11 @@ const HOSTILE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 /** DOCTYPE or ENTITY anywhere (also inside an internal subset): XML that needs either is not SOAP. */
 const DTD_DECLARATION = /<!\s*(DOCTYPE|ENTITY)/i;
 
+/** True when the text declares a DOCTYPE or an ENTITY (checked on a raw response, before anything trims it). */
+export function declaresDtd(text: string): boolean {
+  return DTD_DECLARATION.test(text);
+}
+
 function refuseHostileName(name: string): string {
   // "prefix:local" and "xmlns:prefix": every part counts, a prefix is a key too
   for (const part of name.split(':')) {
@@ -60,7 +65,7 @@ export interface CheckedEnvelope {
  */
 export async function checkSoapXml(xml: string): Promise<CheckedEnvelope> {
   if (!xml.trim()) throw new XmlRefusedError('empty', 'the body is empty');
-  if (DTD_DECLARATION.test(xml)) {
+  if (declaresDtd(xml)) {
     throw new XmlRefusedError('doctype', 'DOCTYPE and ENTITY declarations are not accepted (external entities and entity expansion are refused)');
   }
   const parser = new Parser({

@@ -81,8 +81,12 @@ export interface PlanningPeer {
   wsdlUrl: string;
   logons: number;
   logoffs: number;
-  /** Every call by operation, with the session cookie it carried. */
-  calls: Array<{ operation: string; cookie?: string }>;
+  /** Every call by operation, with the session cookie and the SOAP header it carried. */
+  calls: Array<{ operation: string; cookie?: string; soapHeader?: any }>;
+  /** How many times the WSDL was downloaded. */
+  wsdlDownloads: number;
+  /** When true, every call in a session answers NotLoggedOn, even right after a logon. */
+  refuseSessions: boolean;
   /** Ends every session, as 20 idle minutes would. */
   expireSessions(): void;
   /** The next n calls of any operation but logon answer ServiceUnavailable. */
@@ -107,20 +111,22 @@ export async function startPlanningPeer(): Promise<PlanningPeer> {
     logons: 0,
     logoffs: 0,
     calls: [],
+    wsdlDownloads: 0,
+    refuseSessions: false,
     expireSessions: () => sessions.clear(),
     failNext: (n) => {
       unavailable = n;
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-  const inSession = (operation: string, req: http.IncomingMessage) => {
+  const inSession = (operation: string, req: http.IncomingMessage, soapHeader: unknown) => {
     const session = sessionOf(req);
-    peer.calls.push({ operation, cookie: session });
+    peer.calls.push({ operation, cookie: session, soapHeader });
     if (unavailable > 0) {
       unavailable--;
       throw fault('Server', 'ServiceUnavailable', 'planning is being backed up');
     }
-    if (!session || !sessions.has(session)) throw fault('Client', 'NotLoggedOn', 'no live session: log on first');
+    if (!session || !sessions.has(session) || peer.refuseSessions) throw fault('Client', 'NotLoggedOn', 'no live session: log on first');
   };
 
   const services = {
@@ -139,18 +145,23 @@ export async function startPlanningPeer(): Promise<PlanningPeer> {
         },
         LogoffFromConnector(_args: any, _cb: unknown, _headers: unknown, req: http.IncomingMessage) {
           const session = sessionOf(req);
+          peer.calls.push({ operation: 'LogoffFromConnector', cookie: session });
           if (session) sessions.delete(session);
           peer.logoffs++;
           return { result: 'LoggedOff' };
         },
-        GetParty(args: any, _cb: unknown, _headers: unknown, req: http.IncomingMessage) {
-          inSession('GetParty', req);
+        GetParty(args: any, _cb: unknown, soapHeader: unknown, req: http.IncomingMessage) {
+          inSession('GetParty', req, soapHeader);
           if (args.partyId !== KNOWN_PARTY.partyId) throw fault('Client', 'PartyNotFound', `no party ${args.partyId}`);
           return KNOWN_PARTY;
         },
       },
     },
   };
-  soap.listen(server, '/PlanningService', services, planningWsdl);
+  // soap.listen takes over the server's request listeners once the WSDL is read: count after that
+  await new Promise<void>((resolve, reject) => soap.listen(server, '/PlanningService', services, planningWsdl, (err: unknown) => (err ? reject(err) : resolve())));
+  server.on('request', (req: http.IncomingMessage) => {
+    if (req.method === 'GET' && /\?wsdl/i.test(req.url ?? '')) peer.wsdlDownloads++;
+  });
   return peer;
 }
