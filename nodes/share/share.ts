@@ -1,0 +1,38 @@
+import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
+import { SharingPolicy, DEFAULT_SHARING_RULES_FILE } from '../../adapters/sharing';
+
+interface ShareNodeDef extends NodeDef {
+  target: string;
+  rulesFile: string;
+}
+
+/**
+ * Applies the council's data-sharing rules for one target: output 1 carries msg.payload cut
+ * down to the fields the target may have (msg.shared.removed lists what went), output 2 the
+ * message the rules do not let the target have (msg.reason says why).
+ */
+export = function register(RED: NodeAPI) {
+  function ShareNode(this: Node, config: ShareNodeDef) {
+    RED.nodes.createNode(this, config);
+    const policy = new SharingPolicy(config.rulesFile || DEFAULT_SHARING_RULES_FILE);
+    this.on('input', (msg: NodeMessage, send: Send, done: Done) => {
+      try {
+        if (!config.target) throw new Error('share: no target configured (e.g. "planning")');
+        const m = msg as Record<string, any>;
+        const decision = policy.decide(config.target, m.payload);
+        if (decision.share) {
+          m.payload = decision.event;
+          m.shared = { target: decision.target, removed: decision.removed };
+          send([msg, null]);
+        } else {
+          m.reason = decision.reason;
+          send([null, msg]);
+        }
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+  }
+  RED.nodes.registerType('share', ShareNode);
+};
