@@ -1,0 +1,70 @@
+/**
+ * Readable errors for the AMQP adapter. amqplib reports broker refusals as raw protocol
+ * text ("Operation failed: QueueDeclare; 404 (NOT-FOUND) with message ...") and socket
+ * failures as bare Node errors (ECONNREFUSED); support staff and node status lines need
+ * to know what to fix, so every error leaving the adapter goes through describeAmqpError.
+ */
+export type AmqpErrorCode =
+  | 'CONNECTION_REFUSED'
+  | 'HOST_NOT_FOUND'
+  | 'TIMEOUT'
+  | 'ACCESS_REFUSED'
+  | 'VHOST_NOT_ALLOWED'
+  | 'NOT_FOUND'
+  | 'PRECONDITION_FAILED'
+  | 'CONNECTION_LOST'
+  | 'CHANNEL_CLOSED'
+  | 'UNROUTABLE'
+  | 'NACKED'
+  | 'CLOSED'
+  | 'INVALID_MESSAGE'
+  | 'UNKNOWN';
+
+export class AmqpError extends Error {
+  override readonly name = 'AmqpError';
+  constructor(
+    readonly code: AmqpErrorCode,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** "amqp://user:secret@host:5672/vhost" -> "host:5672" (never the password). */
+export function brokerLabel(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || (parsed.protocol === 'amqps:' ? '5671' : '5672')}`;
+  } catch {
+    return 'the broker';
+  }
+}
+
+function brokerText(raw: string): string {
+  // amqplib: '... with message "NOT_FOUND - no queue 'x' in vhost '/'"' -> "no queue 'x' in vhost '/'"
+  const quoted = /with message "([^"]*)"/.exec(raw);
+  const text = quoted ? quoted[1] : raw;
+  return text.replace(/^[A-Z_]+ - /, '');
+}
+
+/** Turns whatever amqplib or the socket threw into an AmqpError that says what to fix. */
+export function describeAmqpError(err: unknown, broker = 'the broker'): AmqpError {
+  if (err instanceof AmqpError) return err;
+  const e = err as NodeJS.ErrnoException & { code?: string | number };
+  const raw = e?.message ?? String(err);
+  const errno = typeof e?.code === 'string' ? e.code : undefined;
+  if (errno === 'ECONNREFUSED') return new AmqpError('CONNECTION_REFUSED', `RabbitMQ at ${broker} refused the connection: is the broker running and the port right?`, err);
+  if (errno === 'ENOTFOUND' || errno === 'EAI_AGAIN') return new AmqpError('HOST_NOT_FOUND', `RabbitMQ host of ${broker} was not found (DNS)`, err);
+  if (errno === 'ETIMEDOUT' || /ETIMEDOUT/.test(raw)) return new AmqpError('TIMEOUT', `RabbitMQ at ${broker} did not answer in time`, err);
+  if (errno === 'ECONNRESET' || errno === 'EPIPE') return new AmqpError('CONNECTION_LOST', `the connection to RabbitMQ at ${broker} was reset`, err);
+  if (/ACCESS[-_]REFUSED/.test(raw)) return new AmqpError('ACCESS_REFUSED', `RabbitMQ at ${broker} refused the user name or password (ACCESS_REFUSED): check the broker's credentials`, err);
+  if (/NOT[-_]ALLOWED/.test(raw)) return new AmqpError('VHOST_NOT_ALLOWED', `RabbitMQ at ${broker} does not allow this user on the virtual host: ${brokerText(raw)}`, err);
+  if (/NOT[-_]FOUND/.test(raw)) return new AmqpError('NOT_FOUND', `RabbitMQ at ${broker}: ${brokerText(raw)} (NOT_FOUND): declare it or fix the name`, err);
+  if (/PRECONDITION[-_]FAILED/.test(raw)) return new AmqpError('PRECONDITION_FAILED', `RabbitMQ at ${broker} refused the declaration: ${brokerText(raw)} (PRECONDITION_FAILED): an existing queue or exchange has other settings`, err);
+  if (/Heartbeat timeout/i.test(raw)) return new AmqpError('CONNECTION_LOST', `RabbitMQ at ${broker} stopped answering heartbeats; the connection is treated as dead`, err);
+  if (/CONNECTION[-_]FORCED/.test(raw)) return new AmqpError('CONNECTION_LOST', `RabbitMQ at ${broker} closed the connection: ${brokerText(raw)}`, err);
+  if (/channel closed|Channel closed|Channel ended/i.test(raw)) return new AmqpError('CHANNEL_CLOSED', `the channel to RabbitMQ at ${broker} closed`, err);
+  if (/Connection closed|Socket closed/i.test(raw)) return new AmqpError('CONNECTION_LOST', `the connection to RabbitMQ at ${broker} was lost`, err);
+  return new AmqpError('UNKNOWN', `RabbitMQ at ${broker}: ${raw}`, err);
+}
