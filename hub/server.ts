@@ -10,6 +10,10 @@ import { metricsRegistry } from './metrics';
 import { repoRoot } from './paths';
 import { registerRabbitmqHealth, registerRedisHealth } from './dependencies';
 import { openSqlite } from './store';
+import { hubServices } from './services';
+import { SqliteCrossReferences, RedisCrossReferences } from './xref';
+import { startDemoBackOffice } from './demo';
+import Redis from 'ioredis';
 import { attachJournal } from './journal/attach';
 
 export interface RunningHub {
@@ -76,6 +80,23 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
+
+  // Whom the hub found in each system: in Redis when several instances share the work.
+  if (config.store === 'redis' && config.redisUrl) {
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+    redis.on('error', () => undefined); // surfaced through /healthz and the calls that fail
+    hubServices.crossReferences = new RedisCrossReferences(redis);
+    releases.push(async () => void redis.disconnect());
+  } else {
+    hubServices.crossReferences = new SqliteCrossReferences(store);
+  }
+
+  // The demo profile's simulators start first: the flows read their endpoints at start.
+  if (config.simulators) {
+    const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    const backOffice = await startDemoBackOffice(config, `http://${shownHost}:${config.port}`);
+    releases.push(() => backOffice.stop());
+  }
 
   RED.init(server, nodeRedSettings(config) as any);
   // The journal: store, flow hooks, retries, recovery, console API (before RED.start, so nodes find it).
