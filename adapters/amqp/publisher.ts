@@ -30,7 +30,8 @@ export interface AmqpPublishOptions {
  * and while the channel's write buffer is full (until 'drain'), publish() waits instead of
  * writing, so memory is bounded by the callers' own awaiting. close() rejects the waiters.
  *
- * Events: 'status' (AmqpChannelStatus: waiting, ready, error, stopped).
+ * Events: 'status' (AmqpChannelStatus: waiting, ready, error, stopped); 'resent'
+ * ({ messageId, exchange, routingKey }) when an unconfirmed message is about to be sent again.
  */
 export class AmqpPublisher extends ChannelOwner {
   private draining = false;
@@ -70,6 +71,7 @@ export class AmqpPublisher extends ChannelOwner {
         if ((err as AmqpError).code !== 'CHANNEL_CLOSED') throw err;
         // A channel closed by the broker may have been our publish to a deleted exchange: check again.
         this.knownExchanges.delete(exchange);
+        this.emit('resent', { messageId, exchange, routingKey });
       }
     }
   }
