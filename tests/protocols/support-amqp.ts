@@ -66,6 +66,13 @@ export class BrokerAdmin {
     await this.channel.assertExchange(name, type, { durable: true });
   }
 
+  /** A durable queue bound to an exchange, deleted at the end. */
+  async boundQueue(queue: string, exchange: string, routingKey: string): Promise<void> {
+    this.track('queue', queue);
+    await this.channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } });
+    await this.channel.bindQueue(queue, exchange, routingKey);
+  }
+
   async messageCount(queue: string): Promise<number> {
     return (await this.channel.checkQueue(queue)).messageCount;
   }
@@ -103,6 +110,15 @@ export class BrokerAdmin {
     }
     await this.connection.close().catch(() => undefined);
   }
+}
+
+/** Ready and unacknowledged messages of a queue, as the broker counts them. */
+export async function queueCounts(queue: string): Promise<{ ready: number; unacknowledged: number }> {
+  const { stdout } = await run('rabbitmqctl', ['list_queues', 'name', 'messages_ready', 'messages_unacknowledged', '-q', '--no-table-headers']);
+  const line = stdout.split('\n').find((l) => l.split('\t')[0] === queue);
+  if (!line) throw new Error(`queue ${queue} not found`);
+  const [, ready, unacknowledged] = line.split('\t');
+  return { ready: Number(ready), unacknowledged: Number(unacknowledged) };
 }
 
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
