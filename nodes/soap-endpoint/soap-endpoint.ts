@@ -1,7 +1,7 @@
 import path from 'path';
 import type { NodeAPI, NodeDef } from '../types';
 import type { SoapEndpointNode, SoapEndpointUser } from './endpoint-node';
-import { createSoapClient, type SoapClient, type SoapClientOptions, type SoapClientState } from '../../adapters/soap';
+import { createSoapClient, type SoapClientOptions, type SoapClientState } from '../../adapters/soap';
 import { repoRoot } from '../../hub/paths';
 
 interface SoapEndpointDef extends NodeDef {
