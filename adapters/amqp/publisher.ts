@@ -31,12 +31,13 @@ export interface AmqpPublishOptions {
  * writing, so memory is bounded by the callers' own awaiting. close() rejects the waiters.
  *
  * Events: 'status' (AmqpChannelStatus: waiting, ready, error, stopped); 'resent'
- * ({ messageId, exchange, routingKey }) when an unconfirmed message is about to be sent again.
+ * ({ messageId, exchange, routingKey }) when an unconfirmed message is about to be sent again;
+ * 'buffer-full' when the channel's write buffer is full and publishing waits for it to drain.
  */
 export class AmqpPublisher extends ChannelOwner {
   private draining = false;
-  /** Exchanges known to exist on this channel; checked (passive declare) before the first publish. */
-  private knownExchanges = new Set<string>();
+  /** Exchanges checked (passive declare) on this channel, or being checked: one check each. */
+  private knownExchanges = new Map<string, Promise<void>>();
 
   constructor(amqp: AmqpConnection, options: AmqpPublisherOptions = {}) {
     super(amqp, options.retry);
@@ -44,7 +45,7 @@ export class AmqpPublisher extends ChannelOwner {
 
   protected async prepare(_channel: ConfirmChannel, _tracker: ConfirmTracker): Promise<void> {
     this.draining = false;
-    this.knownExchanges = new Set<string>();
+    this.knownExchanges = new Map<string, Promise<void>>();
   }
 
   /** Resolves once the broker has confirmed the message. A non-Buffer body is sent as JSON. */
@@ -54,7 +55,8 @@ export class AmqpPublisher extends ChannelOwner {
     for (;;) {
       const { channel, tracker } = await this.writable();
       await this.checkExchange(exchange);
-      if (this.channel !== channel) continue;
+      // Re-check after the await: other publishes may have filled the buffer meanwhile.
+      if (!this.canWrite(channel)) continue;
       const { written, confirmed } = tracker.publish(exchange, routingKey, content, {
         messageId,
         correlationId: options.correlationId,
@@ -80,14 +82,19 @@ export class AmqpPublisher extends ChannelOwner {
   private async writable(): Promise<{ channel: ConfirmChannel; tracker: ConfirmTracker }> {
     for (;;) {
       if (this.stopped) throw new AmqpError('CLOSED', 'the publisher was closed before the message was confirmed');
-      if (this.channel && this.tracker && !this.draining && !this.amqp.isBlocked) return { channel: this.channel, tracker: this.tracker };
+      if (this.channel && this.tracker && this.canWrite(this.channel)) return { channel: this.channel, tracker: this.tracker };
       await this.changed.wait();
     }
+  }
+
+  private canWrite(channel: ConfirmChannel): boolean {
+    return !this.stopped && this.channel === channel && !this.draining && !this.amqp.isBlocked;
   }
 
   private waitForDrain(channel: ConfirmChannel): void {
     if (this.draining) return;
     this.draining = true;
+    this.emit('buffer-full');
     const resume = () => {
       channel.off('drain', resume);
       channel.off('close', resume);
@@ -103,15 +110,25 @@ export class AmqpPublisher extends ChannelOwner {
    * take every other message in flight with it; a passive check on a throwaway channel
    * turns it into a readable error of this message alone.
    */
-  private async checkExchange(exchange: string): Promise<void> {
-    if (!exchange || this.knownExchanges.has(exchange)) return;
+  private checkExchange(exchange: string): Promise<void> {
+    if (!exchange) return Promise.resolve();
+    let check = this.knownExchanges.get(exchange);
+    if (!check) {
+      check = this.probeExchange(exchange);
+      this.knownExchanges.set(exchange, check);
+      // A failed check is not remembered: the exchange may be declared later.
+      check.catch(() => this.knownExchanges.get(exchange) === check && this.knownExchanges.delete(exchange));
+    }
+    return check;
+  }
+
+  private async probeExchange(exchange: string): Promise<void> {
     const connection = await this.amqp.whenConnected();
     let probe;
     try {
       probe = await connection.createChannel();
       probe.on('error', () => undefined);
       await probe.checkExchange(exchange);
-      this.knownExchanges.add(exchange);
     } catch (err) {
       const error = describeAmqpError(err, this.amqp.broker);
       if (error.code === 'NOT_FOUND') throw new AmqpError('NOT_FOUND', `exchange "${exchange}" does not exist on RabbitMQ at ${this.amqp.broker}`, err);

@@ -220,6 +220,21 @@ describe('amqp adapter (real RabbitMQ)', function () {
     console.log(`      ${N} messages, ${deliveries} deliveries (${redeliveries} redelivered), ${duplicates} duplicate(s), ${resent} resent; losses after ${deliveriesAtLoss} deliveries and ${confirmedAtLoss} confirms`);
   });
 
+  it('a burst bigger than the write buffer waits for drain instead of piling up, and every message is confirmed', async () => {
+    const exchange = name('burst');
+    await admin.exchange(exchange, 'direct');
+    const queue = name('burst-target');
+    await admin.boundQueue(queue, exchange, 'payment');
+    const conn = connection('burst');
+    const p = publisher(conn);
+    let waits = 0;
+    p.on('buffer-full', () => waits++);
+    const N = 3000; // amqplib's per-channel write buffer holds 1024 frames
+    await Promise.all(Array.from({ length: N }, (_, i) => p.publish(exchange, 'payment', { paymentRef: `PAY${i}`, amount: '12.50' })));
+    assert.ok(waits >= 1, 'the publisher waited for the buffer to drain at least once');
+    await waitFor(async () => (await admin.messageCount(queue)) === N, 10_000, `${N} messages in the queue`);
+  });
+
   it('an unroutable mandatory publish rejects; a missing exchange is a readable NOT_FOUND; the publisher goes on working', async () => {
     const exchange = name('nowhere');
     await admin.exchange(exchange, 'direct');
