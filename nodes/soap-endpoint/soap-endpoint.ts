@@ -3,6 +3,7 @@ import type { NodeAPI, NodeDef } from '../types';
 import type { SoapEndpointNode, SoapEndpointUser } from './endpoint-node';
 import { createSoapClient, type SoapClientOptions, type SoapClientState } from '../../adapters/soap';
 import { repoRoot } from '../../hub/paths';
+import { secret } from '../secrets';
 
 interface SoapEndpointDef extends NodeDef {
   wsdl: string;
@@ -13,6 +14,9 @@ interface SoapEndpointDef extends NodeDef {
   logonOperation: string;
   logoffOperation: string;
   timeout: number | string;
+  /** Environment variables holding the username and password when no credential is set. */
+  usernameEnv?: string;
+  passwordEnv?: string;
 }
 
 interface SoapEndpointCredentials {
@@ -42,7 +46,11 @@ function resolveWsdl(wsdl: string): string {
 export = function register(RED: NodeAPI) {
   function SoapEndpointNode(this: SoapEndpointNode, config: SoapEndpointDef) {
     RED.nodes.createNode(this, config);
-    const credentials = ((this as any).credentials ?? {}) as SoapEndpointCredentials;
+    const stored = ((this as any).credentials ?? {}) as SoapEndpointCredentials;
+    const credentials: SoapEndpointCredentials = {
+      username: secret(stored.username, config.usernameEnv),
+      password: secret(stored.password, config.passwordEnv),
+    };
     const timeoutSeconds = Number(config.timeout) > 0 ? Number(config.timeout) : 30;
     const options: SoapClientOptions = {
       wsdl: resolveWsdl(config.wsdl ?? ''),
