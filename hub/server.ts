@@ -109,7 +109,10 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  // "Up" means the flows are running, not just the editor: wait for Node-RED to start them.
+  const flowsStarted = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
   await RED.start();
+  await flowsStarted;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
