@@ -14,6 +14,12 @@ async function main() {
       `council-hub (${config.profile} profile) is up.`,
       `  editor:  ${hub.url}/   ${login}`,
       `  health:  ${hub.url}/healthz   metrics: ${hub.url}/metrics`,
+      ...(hub.backOffice
+        ? [
+            `  simulators (demo back office): control ${hub.backOffice.controlUrl}/<system>; CRM ${hub.backOffice.endpoints.crm}, planning ${hub.backOffice.endpoints.planning}, housing ${hub.backOffice.endpoints.housing}`,
+            `  try it:  curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/crm/actions/move-contacts`,
+          ]
+        : []),
     ].join('\n'),
   );
   const shutdown = (signal: string) => {

@@ -13,6 +13,7 @@ import { openSqlite } from './store';
 import { hubServices } from './services';
 import { SqliteCrossReferences, RedisCrossReferences } from './xref';
 import { startDemoBackOffice } from './demo';
+import type { RunningSimulators } from '../simulators';
 import Redis from 'ioredis';
 import { attachJournal } from './journal/attach';
 
@@ -21,6 +22,8 @@ export interface RunningHub {
   server: http.Server;
   red: typeof RED;
   config: HubConfig;
+  /** The demo profile's in-process back-office systems. */
+  backOffice?: RunningSimulators;
   stop(): Promise<void>;
 }
 
@@ -92,10 +95,12 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   }
 
   // The demo profile's simulators start first: the flows read their endpoints at start.
+  let backOffice: RunningSimulators | undefined;
   if (config.simulators) {
     const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-    const backOffice = await startDemoBackOffice(config, `http://${shownHost}:${config.port}`);
-    releases.push(() => backOffice.stop());
+    const started = await startDemoBackOffice(config, `http://${shownHost}:${config.port}`);
+    backOffice = started;
+    releases.push(() => started.stop());
   }
 
   RED.init(server, nodeRedSettings(config) as any);
@@ -121,6 +126,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     server,
     red: RED,
     config,
+    backOffice,
     async stop() {
       await RED.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
