@@ -37,10 +37,13 @@ export interface ExtractProblem {
 const MAX_PROBLEMS_LISTED = 50;
 
 export class GazetteerLoadError extends Error {
-  constructor(readonly file: string, readonly problems: ExtractProblem[], readonly problemCount: number) {
+  /** `problems` empty with a `reason`: the file could not be read at all. */
+  constructor(readonly file: string, readonly problems: ExtractProblem[], readonly problemCount: number, reason?: string) {
     const listed = problems.map((p) => `line ${p.line}: ${p.message}`).join('; ');
     const more = problemCount > problems.length ? ` (and ${problemCount - problems.length} more)` : '';
-    super(`gazetteer extract ${file} was not loaded: ${problemCount} malformed row${problemCount === 1 ? '' : 's'}: ${listed}${more}`);
+    super(reason
+      ? `gazetteer extract ${file} was not loaded: ${reason}`
+      : `gazetteer extract ${file} was not loaded: ${problemCount} malformed row${problemCount === 1 ? '' : 's'}: ${listed}${more}`);
     this.name = 'GazetteerLoadError';
   }
 }
@@ -135,7 +138,7 @@ export async function readExtract(file: string): Promise<GazetteerRecord[]> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { lines?: number };
     if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') {
-      throw new GazetteerLoadError(file, [{ line: 0, message: `cannot read the file (${e.code})` }], 1);
+      throw new GazetteerLoadError(file, [], 0, `cannot read the file (${e.code})`);
     }
     // csv-parse stops at a quoting fault; it says on which line.
     report(e.lines ?? 0, e.message);
