@@ -13,6 +13,8 @@ export interface PersonToFind {
   /** The CRM contact: the key of the cross-reference. */
   contactId: string;
   surname: string;
+  /** When given, a candidate with another forename is not this person (a relative at the same address). */
+  forename?: string;
   dateOfBirth?: string;
   /** The UPRN of the address the system should still hold for the person. */
   previousUprn: string;
@@ -74,7 +76,13 @@ export async function findPerson(system: LookupSystem, person: PersonToFind, dep
     throw new LookupInputError(`cannot look up in ${system} without a surname and the previous address's UPRN`);
   }
   const response = await deps.call(lookup.operation, lookup.args(person));
-  const candidates = asList(response?.[lookup.listElement]);
+  const found = asList(response?.[lookup.listElement]);
+  // The lookups match on surname and address only: a relative living there is not this person.
+  const name = (value: unknown) => String(value ?? '').trim().toUpperCase();
+  const candidates = person.forename ? found.filter((c) => name(c.forename) === name(person.forename)) : found;
+  if (candidates.length === 0 && found.length > 0) {
+    return { outcome: 'none', reason: `${system} has ${found.length} ${lookup.describe(person)}, none named ${person.forename}: no relationship, nothing sent` };
+  }
   if (candidates.length === 0) return { outcome: 'none', reason: `${system} has no ${lookup.describe(person)}: no relationship, nothing sent` };
   if (candidates.length > 1) {
     return { outcome: 'several', reason: `${system} has ${candidates.length} candidates for ${lookup.describe(person)}: not guessed`, candidates };

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { HubConfig } from '../config';
 import { consoleApi } from '../api/console-api';
+import { reconciliationApi } from '../api/reconciliation-api';
 import { consolePermissions } from '../security';
 import { hubServices } from '../services';
 import { FlowTracker } from '../flow-tracking/tracker';
@@ -29,6 +30,7 @@ export function attachJournal(RED: any, config: HubConfig, sqlite: Database.Data
       write: RED.auth.needsPermission(consolePermissions.act),
     }),
   );
+  RED.httpAdmin.use('/api/console', reconciliationApi(RED.auth.needsPermission(consolePermissions.look)));
   return {
     async stop() {
       await tracker.stop();

@@ -30,7 +30,7 @@ export = function register(RED: NodeAPI) {
         const contactId = m.journal?.key ?? event.person?.ids?.crmContactId;
         const result = await findPerson(
           config.system,
-          { contactId, surname: event.person?.surname, dateOfBirth: event.person?.dateOfBirth, previousUprn: event.previousAddress?.uprn },
+          { contactId, surname: event.person?.surname, forename: event.person?.forename, dateOfBirth: event.person?.dateOfBirth, previousUprn: event.previousAddress?.uprn },
           { call: (operation, args) => endpoint.client.call(operation, args), xref },
         );
         if (result.outcome === 'found') {

@@ -47,6 +47,15 @@ describe('finding a person in planning and housing (real SOAP simulators)', func
     assert.match((result as any).reason, /planning has no party "Nobody-Known"/);
   });
 
+  it('does not take a relative with the same surname at the same address for the person (forename differs)', async () => {
+    const relative = sims.population.residents.find((r) => !r.planningPartyId && sims.population.planningParties.some((p) => p.address.uprn === r.uprn && p.surname === r.surname && p.forename !== r.forename))!;
+    assert.ok(relative, 'the population has a household member of a planning party with the same surname');
+    const result = await findPerson('planning', { contactId: 'C-RELATIVE', surname: relative.surname, forename: relative.forename, previousUprn: relative.uprn }, deps(planning));
+    assert.strictEqual(result.outcome, 'none');
+    assert.match((result as any).reason, new RegExp(`none named ${relative.forename}`));
+    assert.strictEqual(await xref.find('C-RELATIVE', 'planning'), undefined, 'nobody remembered');
+  });
+
   it('never guesses between two tenants with the same surname at one property', async () => {
     const tenancyRef = sims.population.examples.ambiguousTenancies[0];
     const tenancy = sims.population.tenancies.find((t) => t.tenancyRef === tenancyRef);

@@ -1,0 +1,534 @@
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import amqp from 'amqplib';
+import { startHubProcess, HubProcess } from '../support/hub-process';
+import { freePort } from '../support/ports';
+import { flowsDir } from '../../hub/paths';
+import { startSimulators, RunningSimulators, DEFAULT_PLANNING_CREDENTIALS, startEmbeddedSftp, generateSshKeyPair } from '../../simulators';
+import { GazetteerRecord, toCrmAddress } from '../../simulators/addresses';
+import type { Resident } from '../../simulators/population';
+import { Random } from '../../simulators/random';
+import type { ReconciliationReport } from '../../hub/reconcile/reconcile';
+import { HubApi } from './hub-api';
+
+/**
+ * The change-of-address journey end to end, as the council runs it: the CRM simulator
+ * publishes ContactAddressChanged events to RabbitMQ, a real hub process (the hub's own
+ * flows) delivers them to planning and housing over SOAP and to revenues over SFTP, while
+ * faults hit every part: planning down, housing failing 30 % of calls, revenues rejecting
+ * rows, the SFTP server dropped, the hub killed with kill -9. Then a support officer
+ * replays the dead letters through the console API, and the outcome is reconciled against
+ * the simulators' own records.
+ *
+ * Isolation on the shared broker: the hub's flow file is copied into the run's data folder
+ * and its amqp-in node gets a per-run exchange and queue (the CRM simulator publishes to
+ * that exchange), so no other hub, and no other CRM simulator on crm.events, shares this
+ * run's events. The copy's delivery nodes retry quickly (1-4 s, 4 attempts) so that a
+ * fault's failures become dead letters within the run. Nothing else in the flow changes.
+ */
+export const RABBITMQ_URL = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672';
+const TARGETS = ['planning', 'housing', 'revenues'] as const;
+type Target = (typeof TARGETS)[number];
+
+export interface JourneyOptions {
+  /** change-of-address events to raise (at least 10) */
+  events: number;
+  /** gazetteer size of the seeded population (default 8000) */
+  properties?: number;
+  /** events raised per second (default 20) */
+  ratePerSecond?: number;
+  seed?: string;
+  /** how long planning stays down, the SFTP server stays away, the hub stays dead (ms) */
+  planningDownMs?: number;
+  sftpDownMs?: number;
+  hubDownMs?: number;
+  /** how long to wait for the hub to finish (each time), default 10 minutes */
+  settleTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface SystemConvergence {
+  /** movers this system knew before they moved */
+  known: number;
+  /** holding the CRM's latest address */
+  converged: number;
+  /** waiting for a person by design (several candidates, an address the gazetteer cannot place) */
+  needsPerson: Array<{ contactId: string; why: string }>;
+  /** neither: the journey failed them */
+  notConverged: Array<{ contactId: string; holds: string; expected: string; why: string }>;
+}
+
+export interface JourneyFigures {
+  runId: string;
+  seconds: number;
+  events: { raised: number; journalled: number; lost: string[]; publishPending: number };
+  people: { movers: number; movedMoreThanOnce: number; knownTo: Record<Target, number> };
+  faults: string[];
+  replay: { deadBeforeReplay: number; replayed: number; editedCopies: number; refused: number; rounds: number };
+  deliveries: Record<string, Record<string, number>>;
+  open: number;
+  convergence: Record<Target, SystemConvergence>;
+  untouched: { recordsChecked: number; changedWithoutRelationship: string[] };
+  appliedTwice: Record<Target, string[]>;
+  unknownRequests: Record<Target, number>;
+  reconciliation: { summary: ReconciliationReport['summary']; disagreementsWithSimulators: string[] };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The copy of the hub's flows this run uses (see the module comment for what changes). */
+function writeRunFlows(file: string, runId: string): { exchange: string; queue: string } {
+  const flows = JSON.parse(fs.readFileSync(path.join(flowsDir, 'flows.json'), 'utf8')) as any[];
+  const exchange = `${runId}.crm.events`;
+  const queue = `${runId}.hub.crm.contact-address-changed`;
+  for (const node of flows) {
+    if (node.type === 'amqp-in' && node.z === 'coa.tab') Object.assign(node, { exchange, queue });
+    if (node.type === 'delivery' && node.z === 'coa.tab') Object.assign(node, { maxAttempts: '4', initialDelay: '1', maxDelay: '4' });
+  }
+  fs.writeFileSync(file, JSON.stringify(flows, null, 2));
+  return { exchange, queue };
+}
+
+interface Move {
+  contactId: string;
+  home: GazetteerRecord;
+  withUprn: boolean;
+}
+
+/**
+ * Who moves where. People known to planning or housing are favoured (they are the
+ * interesting ones); some move two to four times. At most one holder of a council tax
+ * account moves: Revenues keeps one address per account and moves it with whichever
+ * holder's change it takes, so two holders moving apart cannot both converge (a limit of
+ * the simulated Revenues, not of the hub).
+ */
+function planMoves(sims: RunningSimulators, count: number, seed: string): { moves: Move[]; movers: Map<string, Resident> } {
+  const random = new Random(`${seed}:e2e-moves`);
+  const residents = sims.population.residents.filter((r) => r.crmContactId);
+  const interesting = residents.filter((r) => r.planningPartyId || r.tenancyRef);
+  const others = residents.filter((r) => !r.planningPartyId && !r.tenancyRef);
+  const people = Math.max(2, Math.round(count / 1.6));
+  const movers = new Map<string, Resident>();
+  const accounts = new Set<string>();
+  const take = (r: Resident) => {
+    if (movers.has(r.crmContactId!) || (r.councilTaxAccountRef && accounts.has(r.councilTaxAccountRef))) return;
+    movers.set(r.crmContactId!, r);
+    if (r.councilTaxAccountRef) accounts.add(r.councilTaxAccountRef);
+  };
+  for (let guard = 0; movers.size < people && guard < people * 50; guard++) take(random.chance(0.55) ? random.pick(interesting) : random.pick(others));
+  const ids = [...movers.keys()];
+  const order: string[] = [...ids];
+  while (order.length < count) {
+    const id = random.pick(ids);
+    if (order.filter((o) => o === id).length < 4) order.push(id);
+  }
+  // Shuffle, so that a person's moves are spread across the faults.
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = random.int(0, i);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const homes = sims.population.gazetteer.filter((g) => g.logicalStatus === 1);
+  const where = new Map<string, string>();
+  const moves = order.slice(0, count).map((contactId) => {
+    let home = random.pick(homes);
+    while (home.uprn === where.get(contactId) || home.uprn === movers.get(contactId)!.uprn) home = random.pick(homes);
+    where.set(contactId, home.uprn);
+    return { contactId, home, withUprn: random.chance(0.75) };
+  });
+  return { moves, movers };
+}
+
+/** Every record of the three systems, as JSON, by a name that says whose it is. */
+function snapshot(sims: RunningSimulators): Map<string, string> {
+  const records = new Map<string, string>();
+  for (const party of sims.population.planningParties) records.set(`planning party ${party.partyId}`, JSON.stringify(sims.planning.getParty(party.partyId)));
+  for (const tenancy of sims.population.tenancies) {
+    const now = sims.housing.getTenancy(tenancy.tenancyRef)!;
+    for (const tenant of now.tenants) records.set(`housing tenant ${tenancy.tenancyRef}/${tenant.personRef}`, JSON.stringify(tenant));
+  }
+  for (const account of sims.population.councilTaxAccounts) records.set(`revenues account ${account.accountRef}`, JSON.stringify(sims.revenues.getAccount(account.accountRef)));
+  return records;
+}
+
+async function amqpAdmin<T>(work: (channel: amqp.Channel) => Promise<T>): Promise<T> {
+  const connection = await amqp.connect(RABBITMQ_URL, { clientProperties: { connection_name: `council-hub-e2e-admin-${process.pid}` } });
+  try {
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    return await work(channel);
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
+
+export async function runChangeOfAddressJourney(options: JourneyOptions): Promise<JourneyFigures> {
+  const started = Date.now();
+  const log = options.log ?? (() => undefined);
+  const seed = options.seed ?? 'council-hub';
+  const runId = `e2e-${Date.now().toString(36)}-${process.pid}`;
+  const at = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  const faults: string[] = [];
+  const fault = (what: string) => {
+    faults.push(`${at()} ${what}`);
+    log(`  [${at()}] ${what}`);
+  };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'council-hub-e2e-'));
+  const { exchange, queue } = writeRunFlows(path.join(dataDir, 'flows.json'), runId);
+  let sims: RunningSimulators | undefined;
+  let sftp: Awaited<ReturnType<typeof startEmbeddedSftp>> | undefined;
+  let hub: HubProcess | undefined;
+  try {
+    sims = await startSimulators({ rabbitmqUrl: RABBITMQ_URL, crmExchange: exchange, sftp: false, seed, properties: options.properties ?? 8000, pollMs: 500, retryMs: 1000, dataDir: path.join(dataDir, 'simulators') });
+    const hostKey = generateSshKeyPair('council-hub-e2e-host');
+    const sftpLogin = { root: sims.sftpRoot, host: '127.0.0.1', port: await freePort(), username: 'council', password: `e2e-${runId}`, hostKey: hostKey.privateKey };
+    sftp = await startEmbeddedSftp(sftpLogin);
+    const env = {
+      RABBITMQ_URL,
+      CRM_WSDL: `${sims.endpoints.crm}?wsdl`,
+      PLANNING_WSDL: `${sims.endpoints.planning}?wsdl`,
+      PLANNING_DATABASE: DEFAULT_PLANNING_CREDENTIALS.databaseId,
+      PLANNING_USER: DEFAULT_PLANNING_CREDENTIALS.userName,
+      PLANNING_PASSWORD: DEFAULT_PLANNING_CREDENTIALS.password,
+      HOUSING_WSDL: `${sims.endpoints.housing}?wsdl`,
+      SFTP_HOST: sftp.host,
+      SFTP_PORT: String(sftp.port),
+      SFTP_USER: sftp.username,
+      SFTP_PASSWORD: sftpLogin.password,
+      SFTP_HOST_FINGERPRINT: sftp.hostKeyFingerprint,
+      GAZETTEER_FILE: sims.gazetteerFile,
+      HUB_STORE: 'sqlite',
+      HUB_INSTANCE_ID: `${runId}-hub`,
+      HUB_RETRY_POLL_MS: '250',
+      HUB_RETRY_MAX_ATTEMPTS: '4',
+      HUB_RETRY_INITIAL_MS: '500',
+      HUB_RETRY_MAX_MS: '4000',
+    };
+    const startHub = () => startHubProcess({ env, dataDir, startTimeoutMs: 60000 });
+    hub = await startHub();
+    const api = new HubApi(hub.url);
+    log(`hub up at ${hub.url} (data ${dataDir}); events to exchange ${exchange}, queue ${queue}`);
+    // The CRM publishes without `mandatory`: wait until the hub's queue is bound, or the first events go nowhere.
+    await waitFor('the hub to bind its queue', 30000, () => amqpAdmin(async (ch) => !!(await ch.checkQueue(queue)).queue).catch(() => false));
+
+    const { moves, movers } = planMoves(sims, options.events, seed);
+    const before = snapshot(sims);
+    const final = new Map<string, GazetteerRecord>();
+    for (const move of moves) final.set(move.contactId, move.home);
+    log(`${moves.length} events for ${movers.size} people`);
+
+    // Raise the events at a steady pace, switching faults on and off as the run goes.
+    const rate = options.ratePerSecond ?? 20;
+    const planningDownMs = options.planningDownMs ?? 15000;
+    const sftpDownMs = options.sftpDownMs ?? 6000;
+    const hubDownMs = options.hubDownMs ?? 3000;
+    const background: Promise<unknown>[] = [];
+    const s = sims;
+    const steps: Array<[number, () => Promise<void>]> = [
+      [0.15, async () => {
+        await s.planning.faults.set({ down: 'refuse' });
+        fault(`planning down (connection refused) for ${planningDownMs} ms`);
+        background.push(sleep(planningDownMs).then(async () => {
+          await s.planning.faults.set({ down: false });
+          fault('planning back');
+        }));
+      }],
+      [0.25, async () => {
+        await s.housing.faults.set({ failPercent: 30 });
+        fault('housing fails 30 % of calls with ServiceUnavailable');
+      }],
+      [0.35, async () => {
+        await s.revenues.faults.set({ rejectField: { field: 'address_line_4' } });
+        fault('revenues rejects rows with an address_line_4');
+      }],
+      [0.5, async () => {
+        hub!.child.kill('SIGKILL');
+        await hub!.exited;
+        fault(`hub killed with kill -9; restarting on the same data folder in ${hubDownMs} ms`);
+        background.push(sleep(hubDownMs).then(async () => {
+          hub = await startHub();
+          api.moved(hub.url);
+          fault(`hub restarted at ${hub.url}`);
+        }));
+      }],
+      [0.6, async () => {
+        await s.revenues.faults.set({ rejectField: null });
+        fault('revenues accepts every row again');
+      }],
+      [0.7, async () => {
+        await sftp!.stop();
+        fault(`SFTP server stopped (connections dropped) for ${sftpDownMs} ms`);
+        background.push(sleep(sftpDownMs).then(async () => {
+          sftp = await startEmbeddedSftp(sftpLogin);
+          fault('SFTP server back on the same port and host key');
+        }));
+      }],
+      [0.85, async () => {
+        await s.housing.faults.set({ failPercent: 0 });
+        fault('housing healthy again');
+      }],
+    ];
+    for (let i = 0; i < moves.length; i++) {
+      while (steps.length && i >= steps[0][0] * moves.length) await steps.shift()![1]();
+      const move = moves[i];
+      await sims.crm.changeContactAddress(move.contactId, toCrmAddress(move.home, move.withUprn));
+      await sleep(1000 / rate);
+    }
+    for (const [, step] of steps) await step();
+    await Promise.all(background);
+    await Promise.all(Object.values(sims.controls).map((c) => c.faults.reset()));
+    fault('every fault off');
+
+    const settleTimeout = options.settleTimeoutMs ?? 600000;
+    const crm = sims.crm;
+    const settle = async (what: string) => {
+      await waitFor(what, settleTimeout, async () => {
+        if (crm.events().some((e) => e.status !== 'delivered')) return false;
+        const counts = await api.get('/counts').catch(() => undefined);
+        if (!counts) return false;
+        const open = ['pending', 'in-flight', 'failed'].reduce((n, status) => n + (counts.byStatus[status] ?? 0), 0);
+        const messages = await api.get(`/messages?source=crm&limit=1`);
+        return open === 0 && messages.total >= moves.length;
+      });
+      // Once more after a pause: a retry may have been due just as we looked.
+      await sleep(1500);
+      await waitFor(what, settleTimeout, async () => {
+        const counts = await api.get('/counts');
+        return ['pending', 'in-flight', 'failed'].every((status) => !counts.byStatus[status]);
+      });
+      log(`  [${at()}] ${what}: ${JSON.stringify((await api.get('/counts')).byStatus)}`);
+    };
+    await settle('the hub to finish every delivery');
+
+    // The support officer replays the dead letters. Revenues remembers its answer to a
+    // request_id, so a rejected row goes again as an edited copy (a new request id).
+    const replay = { deadBeforeReplay: 0, replayed: 0, editedCopies: 0, refused: 0, rounds: 0 };
+    for (let round = 1; round <= 3; round++) {
+      const dead = await api.all('/deliveries?status=dead');
+      if (!dead.length) break;
+      replay.rounds = round;
+      if (round === 1) replay.deadBeforeReplay = dead.length;
+      for (const d of dead) {
+        const rejected = d.target === 'revenues' && d.lastError?.code === 'REJECTED';
+        const body: Record<string, unknown> = { reason: `e2e: ${d.target} fault cleared, replaying (${rejected ? 'edited copy: revenues answers a repeated request id as before' : 'dead letter'})` };
+        if (rejected) {
+          const detail = await api.get(`/deliveries/${d.id}`);
+          body.payload = detail.delivery.resume?.msg?.payload ?? detail.message.payload;
+        }
+        const { status, body: answer } = await api.call('POST', `/deliveries/${d.id}/replay`, body);
+        if (status === 202) {
+          replay.replayed++;
+          if (rejected) replay.editedCopies++;
+        } else {
+          replay.refused++;
+          log(`  replay of ${d.id} (${d.target} ${d.key}) refused: ${status} ${JSON.stringify(answer)}`);
+        }
+      }
+      log(`  [${at()}] replay round ${round}: ${dead.length} dead letters`);
+      await settle(`the replays of round ${round} to finish`);
+    }
+
+    // Reconcile against the simulators' own records.
+    const figures = await collectFigures({ sims, api, moves, movers, final, before, runId, faults, replay, started });
+    return figures;
+  } finally {
+    await hub?.stop().catch(() => undefined);
+    await sftp?.stop().catch(() => undefined);
+    await sims?.stop().catch(() => undefined);
+    await amqpAdmin(async (ch) => {
+      for (const q of [queue, `${queue}.dead-letter`]) await ch.deleteQueue(q).catch(() => undefined);
+      for (const x of [exchange, `${queue}.dead-letter`]) await ch.deleteExchange(x).catch(() => undefined);
+    }).catch(() => undefined);
+    if (!process.env.E2E_KEEP) fs.rmSync(dataDir, { recursive: true, force: true });
+    else log(`kept ${dataDir}`);
+  }
+}
+
+async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+interface Collected {
+  sims: RunningSimulators;
+  api: HubApi;
+  moves: Move[];
+  movers: Map<string, Resident>;
+  final: Map<string, GazetteerRecord>;
+  before: Map<string, string>;
+  runId: string;
+  faults: string[];
+  replay: JourneyFigures['replay'];
+  started: number;
+}
+
+async function collectFigures(c: Collected): Promise<JourneyFigures> {
+  const { sims, api, movers, final } = c;
+  const deliveries = await api.all('/deliveries');
+  const messages = await api.all('/messages');
+  const messageById = new Map(messages.map((m: any) => [m.id, m]));
+  // An edited copy stands for the CRM event it was made from.
+  const eventOf = (messageId: string): string | undefined => {
+    let m: any = messageById.get(messageId);
+    while (m?.editedFrom) m = messageById.get(m.editedFrom);
+    return m?.sourceMessageId;
+  };
+
+  // No event lost: every event the CRM raised is in the journal.
+  const raised = sims.crm.events();
+  const journalled = new Set(messages.filter((m: any) => m.source === 'crm' && m.sourceMessageId).map((m: any) => m.sourceMessageId));
+  const lost = raised.map((e) => e.id).filter((id) => !journalled.has(id));
+
+  const counts: Record<string, Record<string, number>> = {};
+  for (const d of deliveries) (counts[d.target] ??= {})[d.status] = (counts[d.target][d.status] ?? 0) + 1;
+  const open = deliveries.filter((d: any) => ['pending', 'in-flight', 'failed', 'dead'].includes(d.status)).length;
+
+  // Each mover, in each system that knew them: the CRM's latest address, or a person is asked.
+  const latest = (target: string, key: string) =>
+    deliveries.filter((d: any) => d.target === target && d.key === key && d.status !== 'superseded').sort((a: any, b: any) => b.order - a.order || b.seq - a.seq)[0];
+  const addressCheck = (key: string) => deliveries.find((d: any) => d.target === 'gazetteer' && d.key === key && d.status === 'needs-attention');
+  const convergence = Object.fromEntries(TARGETS.map((t) => [t, { known: 0, converged: 0, needsPerson: [], notConverged: [] } as SystemConvergence])) as Record<Target, SystemConvergence>;
+  const held = (target: Target, r: Resident): string | undefined => {
+    if (target === 'planning') return r.planningPartyId ? sims.planning.getParty(r.planningPartyId)?.address.uprn : undefined;
+    if (target === 'housing') return r.tenancyRef ? sims.housing.getTenancy(r.tenancyRef)?.tenants.find((t) => t.personRef === r.personRef)?.correspondenceAddress?.uprn : undefined;
+    return r.councilTaxAccountRef ? sims.revenues.getAccount(r.councilTaxAccountRef)?.uprn : undefined;
+  };
+  const knows = (target: Target, r: Resident) => (target === 'planning' ? !!r.planningPartyId : target === 'housing' ? !!(r.tenancyRef && r.personRef) : !!r.councilTaxAccountRef);
+  const truth = new Map<string, boolean>();
+  for (const [contactId, r] of movers) {
+    for (const target of TARGETS) {
+      if (!knows(target, r)) continue;
+      const row = convergence[target];
+      row.known++;
+      const expected = final.get(contactId)!.uprn;
+      const holds = held(target, r) ?? '';
+      truth.set(`${contactId}/${target}`, holds === expected);
+      if (holds === expected) {
+        row.converged++;
+        continue;
+      }
+      const d = latest(target, contactId);
+      const attention = addressCheck(contactId);
+      const ambiguousRevenues = d?.target === 'revenues' && d.status === 'dead' && /accounts match/.test(d.lastError?.message ?? '');
+      if (attention) row.needsPerson.push({ contactId, why: `address needs attention: ${attention.reason}` });
+      else if (d?.status === 'needs-attention' || ambiguousRevenues) row.needsPerson.push({ contactId, why: `${d.status}: ${d.reason ?? d.lastError?.message}` });
+      else row.notConverged.push({ contactId, holds, expected, why: d ? `latest delivery ${d.status}${d.reason ? `: ${d.reason}` : ''}${d.lastError ? ` (${d.lastError.message})` : ''}` : 'no delivery' });
+    }
+  }
+
+  // Nobody else touched: every record that belongs to no mover is as it was.
+  const after = snapshot(sims);
+  const theirs = new Set<string>();
+  for (const r of movers.values()) {
+    if (r.planningPartyId) theirs.add(`planning party ${r.planningPartyId}`);
+    if (r.tenancyRef) theirs.add(`housing tenant ${r.tenancyRef}/${r.personRef}`);
+    if (r.councilTaxAccountRef) theirs.add(`revenues account ${r.councilTaxAccountRef}`);
+  }
+  const changedWithoutRelationship = [...c.before].filter(([name, was]) => !theirs.has(name) && after.get(name) !== was).map(([name]) => name);
+
+  // No change applied twice: per target, the request ids the system applied, by CRM event.
+  const byKey = new Map(deliveries.map((d: any) => [`${d.target}|${d.idempotencyKey}`, d]));
+  const byId = new Map(deliveries.map((d: any) => [d.id, d]));
+  const appliedTwice = { planning: [], housing: [], revenues: [] } as Record<Target, string[]>;
+  const unknownRequests = { planning: 0, housing: 0, revenues: 0 } as Record<Target, number>;
+  const applied: Record<Target, Array<[string, boolean]>> = {
+    planning: Object.entries(sims.planning.state().requests).map(([id, result]) => [id, result === 'Updated']),
+    housing: Object.entries(sims.housing.state().requests).map(([id, result]) => [id, result === 'Updated']),
+    revenues: sims.revenues.state().answers.map((a) => [a.request_id, a.outcome === 'ACCEPTED']),
+  };
+  for (const target of TARGETS) {
+    const perEvent = new Map<string, number>();
+    for (const [requestId, changed] of applied[target]) {
+      const d: any = byKey.get(`${target}|${requestId}`) ?? byId.get(requestId);
+      if (!d) {
+        unknownRequests[target]++;
+        continue;
+      }
+      const event = eventOf(d.messageId) ?? d.messageId;
+      if (changed) perEvent.set(event, (perEvent.get(event) ?? 0) + 1);
+    }
+    appliedTwice[target] = [...perEvent].filter(([, n]) => n > 1).map(([event, n]) => `${event} x${n}`);
+  }
+
+  // The reconciliation report (the support staff's tool) must see what the simulators hold.
+  const report: ReconciliationReport = await api.get(`/reconciliation?contactId=${[...movers.keys()].join(',')}`);
+  const disagreements: string[] = [];
+  for (const person of report.people) {
+    for (const finding of person.systems) {
+      const real = truth.get(`${person.contactId}/${finding.system}`);
+      if (real === undefined || finding.verdict === 'not-known') continue;
+      if ((finding.verdict === 'agrees') !== real) disagreements.push(`${person.contactId}/${finding.system}: report ${finding.verdict}, simulator ${real ? 'agrees' : 'differs'}`);
+    }
+  }
+
+  const perPerson = new Map<string, number>();
+  for (const m of c.moves) perPerson.set(m.contactId, (perPerson.get(m.contactId) ?? 0) + 1);
+  return {
+    runId: c.runId,
+    seconds: Math.round((Date.now() - c.started) / 1000),
+    events: { raised: raised.length, journalled: raised.length - lost.length, lost, publishPending: raised.filter((e) => e.status !== 'delivered').length },
+    people: {
+      movers: movers.size,
+      movedMoreThanOnce: [...perPerson.values()].filter((n) => n > 1).length,
+      knownTo: { planning: convergence.planning.known, housing: convergence.housing.known, revenues: convergence.revenues.known },
+    },
+    faults: c.faults,
+    replay: c.replay,
+    deliveries: counts,
+    open,
+    convergence,
+    untouched: { recordsChecked: c.before.size - theirs.size, changedWithoutRelationship },
+    appliedTwice,
+    unknownRequests,
+    reconciliation: { summary: report.summary, disagreementsWithSimulators: disagreements },
+  };
+}
+
+/** What is off, in words; empty when the journey did everything it should. */
+export function problems(f: JourneyFigures): string[] {
+  const out: string[] = [];
+  if (f.events.lost.length) out.push(`${f.events.lost.length} CRM events are not in the journal`);
+  if (f.events.publishPending) out.push(`${f.events.publishPending} CRM events were never published`);
+  if (f.open) out.push(`${f.open} deliveries still pending, in flight, failed or dead`);
+  for (const t of TARGETS) {
+    const c = f.convergence[t];
+    if (c.notConverged.length) out.push(`${t}: ${c.notConverged.length} of ${c.known} people do not hold the CRM's latest address`);
+    if (f.appliedTwice[t].length) out.push(`${t}: ${f.appliedTwice[t].length} changes applied twice`);
+    if (f.unknownRequests[t]) out.push(`${t}: ${f.unknownRequests[t]} requests the journal does not know`);
+  }
+  if (f.untouched.changedWithoutRelationship.length) out.push(`${f.untouched.changedWithoutRelationship.length} records of people with no relationship were changed`);
+  if (f.reconciliation.disagreementsWithSimulators.length) out.push(`the reconciliation report disagrees with the simulators ${f.reconciliation.disagreementsWithSimulators.length} times`);
+  return out;
+}
+
+/** The figures as a person reads them. */
+export function describeFigures(f: JourneyFigures): string {
+  const lines = [
+    `change-of-address journey ${f.runId}: ${f.events.raised} events, ${f.people.movers} people (${f.people.movedMoreThanOnce} moved more than once), ${f.seconds} s`,
+    `  faults: ${f.faults.length ? '' : 'none'}`,
+    ...f.faults.map((x) => `    ${x}`),
+    `  events: ${f.events.raised} raised, ${f.events.journalled} in the journal, ${f.events.lost.length} lost, ${f.events.publishPending} unpublished`,
+    `  dead letters replayed by support: ${f.replay.deadBeforeReplay} dead after the run, ${f.replay.replayed} replayed (${f.replay.editedCopies} as edited copies), ${f.replay.refused} refused, ${f.replay.rounds} round(s)`,
+    `  deliveries: ${Object.entries(f.deliveries).map(([t, s]) => `${t} ${JSON.stringify(s)}`).join('; ')}`,
+    `  open at the end (pending, in flight, failed, dead): ${f.open}`,
+    ...TARGETS.map((t) => {
+      const c = f.convergence[t];
+      return `  ${t}: ${c.known} movers known, ${c.converged} hold the CRM's latest address, ${c.needsPerson.length} wait for a person by design, ${c.notConverged.length} not converged; applied twice ${f.appliedTwice[t].length}; unknown requests ${f.unknownRequests[t]}`;
+    }),
+    `  untouched: ${f.untouched.recordsChecked} records of people with no relationship checked, ${f.untouched.changedWithoutRelationship.length} changed`,
+    `  reconciliation report: ${f.reconciliation.summary.people} people, ${f.reconciliation.summary.peopleNotAgreeing} not agreeing; ${f.reconciliation.disagreementsWithSimulators.length} disagreements with the simulators`,
+  ];
+  for (const t of TARGETS) {
+    for (const n of f.convergence[t].notConverged.slice(0, 10)) lines.push(`    not converged ${t} ${n.contactId}: holds ${n.holds || '-'} expected ${n.expected}; ${n.why}`);
+    for (const n of f.convergence[t].needsPerson.slice(0, 5)) lines.push(`    needs a person ${t} ${n.contactId}: ${n.why}`);
+  }
+  for (const d of f.reconciliation.disagreementsWithSimulators.slice(0, 10)) lines.push(`    report vs simulator: ${d}`);
+  for (const x of f.untouched.changedWithoutRelationship.slice(0, 10)) lines.push(`    changed without relationship: ${x}`);
+  const off = problems(f);
+  lines.push(off.length ? `RESULT: NOT OK\n${off.map((p) => `  - ${p}`).join('\n')}` : 'RESULT: OK');
+  return lines.join('\n');
+}
