@@ -100,7 +100,8 @@ export class SftpFolderWatcher {
   private recovered = false;
   private timer?: NodeJS.Timeout;
   private cycle?: Promise<void>;
-  private stopped = true;
+  private started = false;
+  private stopped = false;
   private fileErrors = 0;
 
   constructor(
@@ -119,13 +120,14 @@ export class SftpFolderWatcher {
     return `${this.options.lockKeyPrefix ?? 'councilhub:sftp-watch'}:${host}:${port ?? 22}:${path.posix.normalize(this.folder)}`;
   }
 
+  /** Polls now and then every pollIntervalMs until stop(). */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
+    if (this.started || this.stopped) return;
+    this.started = true;
     this.schedule(0);
   }
 
-  /** Stops polling; waits a little for a file in hand (one left in processing/ is offered again at the next start). */
+  /** Stops polling for good; waits a little for a file in hand (one left in processing/ is offered again at the next start). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
