@@ -1,7 +1,21 @@
 import assert from 'assert';
 import fs from 'fs';
 import path from 'path';
+import os from 'os';
 import { startHubProcess, expectHubToRefuse, login, HubProcess } from '../support/hub-process';
+import { flowsDir } from '../../hub/paths';
+
+/**
+ * Start-up is tested with the demo tab only: the change-of-address tab would join the CRM's
+ * queue on the shared broker and take events meant for the end-to-end tests.
+ */
+function demoOnlyFlowFile(): string {
+  const flows = JSON.parse(fs.readFileSync(path.join(flowsDir, 'flows.json'), 'utf8')) as Array<{ id: string; z?: string }>;
+  const demo = flows.filter((n) => n.id === 'demo.tab' || n.z === 'demo.tab');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'council-hub-flows-')), 'flows.json');
+  fs.writeFileSync(file, JSON.stringify(demo));
+  return file;
+}
 import { freePort } from '../support/ports';
 
 const DEMO_PASSWORD = 'council-hub-demo';
@@ -12,6 +26,7 @@ describe('hub start-up, security, health and metrics (real process)', function (
 
   before(async () => {
     hub = await startHubProcess({
+      flowFile: demoOnlyFlowFile(),
       env: { RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672', REDIS_URL: 'redis://127.0.0.1:6379' },
     });
   });
@@ -113,7 +128,7 @@ describe('hub health when a dependency is down', function () {
   this.timeout(60000);
   it('answers 503 and names the dependency that is down', async () => {
     const nobody = await freePort();
-    const hub = await startHubProcess({ env: { RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${nobody}` } });
+    const hub = await startHubProcess({ flowFile: demoOnlyFlowFile(), env: { RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${nobody}` } });
     try {
       const response = await fetch(`${hub.url}/healthz`);
       const body = (await response.json()) as any;
