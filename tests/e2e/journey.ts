@@ -309,16 +309,23 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
       replay.rounds = round;
       if (round === 1) replay.deadBeforeReplay = dead.length;
       for (const d of dead) {
+        // Revenues answers a repeated request id as it did before: a rejected row goes again as
+        // an edited copy (a new request id). An address too long for the target's lines goes
+        // again without its locality (the UPRN and postcode still place it).
         const rejected = d.target === 'revenues' && d.lastError?.code === 'REJECTED';
-        const body: Record<string, unknown> = { reason: `e2e: ${d.target} fault cleared, replaying (${rejected ? 'edited copy: revenues answers a repeated request id as before' : 'dead letter'})` };
-        if (rejected) {
+        const tooLong = /address needs \d+ lines/.test(d.lastError?.message ?? '');
+        const why = rejected ? 'edited copy: revenues answers a repeated request id as before' : tooLong ? 'edited copy without the locality: the address did not fit the lines' : 'dead letter';
+        const body: Record<string, unknown> = { reason: `e2e: ${d.target} fault cleared, replaying (${why})` };
+        if (rejected || tooLong) {
           const detail = await api.get(`/deliveries/${d.id}`);
-          body.payload = detail.delivery.resume?.msg?.payload ?? detail.message.payload;
+          const payload = structuredClone(detail.delivery.resume?.msg?.payload ?? detail.message.payload);
+          if (tooLong && payload?.newAddress) delete payload.newAddress.locality;
+          body.payload = payload;
         }
         const { status, body: answer } = await api.call('POST', `/deliveries/${d.id}/replay`, body);
         if (status === 202) {
           replay.replayed++;
-          if (rejected) replay.editedCopies++;
+          if (rejected || tooLong) replay.editedCopies++;
         } else {
           replay.refused++;
           log(`  replay of ${d.id} (${d.target} ${d.key}) refused: ${status} ${JSON.stringify(answer)}`);
