@@ -18,6 +18,7 @@ export const endpointVariables = [
   'SFTP_PORT',
   'SFTP_USER',
   'SFTP_PASSWORD',
+  'SFTP_PRIVATE_KEY',
   'SFTP_HOST_FINGERPRINT',
   'GAZETTEER_FILE',
 ] as const;
@@ -40,6 +41,7 @@ export async function startDemoBackOffice(config: HubConfig, hubUrl: string): Pr
     SFTP_PORT: sims.sftp ? String(sims.sftp.port) : undefined,
     SFTP_USER: sims.sftp?.username,
     SFTP_PASSWORD: sims.sftp?.password,
+    SFTP_PRIVATE_KEY: sims.sftp?.privateKey,
     SFTP_HOST_FINGERPRINT: sims.sftp?.hostKeyFingerprint,
     GAZETTEER_FILE: sims.gazetteerFile,
   };

@@ -41,6 +41,17 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
+/** Joins neighbouring parts with ", " from the top while the result fits, until `maxLines` is reached. */
+function packParts(parts: string[], width: number, maxLines: number): string[] {
+  const packed = [...parts];
+  for (let i = 0; i < packed.length - 1 && packed.length > maxLines; ) {
+    const joined = `${packed[i]}, ${packed[i + 1]}`;
+    if (joined.length <= width) packed.splice(i, 2, joined);
+    else i += 1;
+  }
+  return packed;
+}
+
 export class AddressLinesError extends Error {
   constructor(message: string) {
     super(message);
@@ -57,8 +68,10 @@ export class AddressLinesError extends Error {
  *     collapsed and text is kept as given (UTF-8, NFC: Welsh and accented letters stay).
  *  2. a part longer than `width` wraps at spaces onto the next line; a word longer than
  *     `width` is cut at `width` and continues on the next line. Nothing is dropped.
- *  3. if that needs more than `maxLines` lines, throws AddressLinesError: the address is
- *     never shortened silently; a person decides (the delivery needs attention).
+ *  3. if that needs more than `maxLines` lines, neighbouring parts share a line, joined by
+ *     ", ", from the top ("Flat 12, Lovelace Court") as long as the line fits `width`;
+ *  4. if it still needs more, throws AddressLinesError: the address is never shortened
+ *     silently; a person decides (the delivery needs attention).
  */
 export function addressLines(address: Partial<Bs7666Address>, maxLines: number, width: number): string[] {
   if (!address || typeof address !== 'object') throw new AddressLinesError('addressLines: no address given');
@@ -75,7 +88,8 @@ export function addressLines(address: Partial<Bs7666Address>, maxLines: number, 
     townName && !same(townName, postTown) ? townName : '',
     postTown,
   ].filter(Boolean);
-  const lines = parts.flatMap((part) => wrap(part, width));
+  let lines = parts.flatMap((part) => wrap(part, width));
+  if (lines.length > maxLines) lines = packParts(parts, width, maxLines).flatMap((part) => wrap(part, width));
   if (lines.length > maxLines) {
     throw new AddressLinesError(
       `address needs ${lines.length} lines of at most ${width} characters but only ${maxLines} are available: ${lines.join(' / ')}`,

@@ -45,6 +45,8 @@ export interface MappingErrorDetails {
 
 /** Any failure of a mapping: names the mapping, and where JSONata or the target schema objected. */
 export class MappingError extends Error {
+  /** The same input fails the same way every time: retrying cannot help, a person must look. */
+  readonly transient = false;
   readonly stage: MappingStage;
   readonly code?: string;
   readonly position?: number;

@@ -28,16 +28,22 @@ export = function register(RED: NodeAPI) {
   function AmqpBroker(this: AmqpBrokerNode & { credentials: AmqpBrokerCredentials }, config: AmqpBrokerDef) {
     RED.nodes.createNode(this, config);
     const users = new Set<Node>();
+    // A URL from an unset environment variable (`${RABBITMQ_URL}` with no broker, as in the
+    // demo profile without one) means "no broker here": nothing connects, nothing retries.
+    const url = (config.url ?? '').trim();
+    const configured = url !== '' && !/^\$\{.*\}$/.test(url);
+    const notConfigured = { fill: 'grey', shape: 'ring', text: 'no broker configured' } as const;
     const connection = new AmqpConnection({
-      url: (config.url || 'amqp://127.0.0.1:5672').trim(),
+      url: configured ? url : 'amqp://127.0.0.1:5672',
       username: this.credentials?.username || undefined,
       password: this.credentials?.password || undefined,
       heartbeatSeconds: wholeNumber(config.heartbeat, 5, 1, 600),
       // Operators find the hub's connections by this name (management UI, rabbitmqctl).
       connectionName: `council-hub ${hostname()} pid ${process.pid} ${config.name || config.id}`,
     });
-    const node = this as AmqpBrokerNode & { connection: AmqpConnection; prefetch: number };
+    const node = this as AmqpBrokerNode & { connection: AmqpConnection; prefetch: number; configured: boolean };
     node.connection = connection;
+    node.configured = configured;
     node.prefetch = wholeNumber(config.prefetch, 100, 1, 65535);
     connection.on('status', (status: AmqpConnectionStatus) => {
       if (status.state === 'error' || status.state === 'reconnecting') this.warn(`RabbitMQ: ${status.error?.message ?? status.state}; next attempt in ${status.retryInMs} ms`);
@@ -45,6 +51,10 @@ export = function register(RED: NodeAPI) {
     });
     node.register = (user: Node) => {
       users.add(user);
+      if (!configured) {
+        user.status(notConfigured);
+        return;
+      }
       user.status(amqpNodeStatus(connection.status));
       connection.start();
     };

@@ -6,6 +6,8 @@ import type { Node } from '../types';
 export interface AmqpBrokerNode extends Node {
   readonly connection: AmqpConnection;
   readonly prefetch: number;
+  /** False when the URL is empty or an unset `${VARIABLE}`: users neither connect nor retry. */
+  readonly configured: boolean;
   /** Starts the shared connection if needed and pushes its status to `user` from now on. */
   register(user: Node): void;
   deregister(user: Node): void;

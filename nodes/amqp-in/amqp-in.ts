@@ -63,7 +63,7 @@ export = function register(RED: NodeAPI) {
     consumer.on('status', (status: AmqpChannelStatus) => this.status(amqpNodeStatus(broker.connection.status, status)));
     consumer.on('dead-lettered', (d: AmqpDeadLetter) => this.warn(`message ${d.messageId ?? '(no id)'} from ${d.queue} dead-lettered to ${d.deadLetterQueue}: ${d.reason}`));
     broker.register(this);
-    consumer.start();
+    if (broker.configured) consumer.start();
     this.on('close', (_removed: boolean, done: () => void) => {
       broker.deregister(this);
       consumer.stop().then(done, done);

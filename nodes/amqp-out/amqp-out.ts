@@ -25,7 +25,7 @@ export = function register(RED: NodeAPI) {
     const publisher = new AmqpPublisher(broker.connection);
     publisher.on('status', (status: AmqpChannelStatus) => this.status(amqpNodeStatus(broker.connection.status, status)));
     broker.register(this);
-    publisher.start();
+    if (broker.configured) publisher.start();
     const exchange = (config.exchange || '').trim();
     this.on('input', async (msg: any, send: Send, done: Done) => {
       try {

@@ -22,6 +22,7 @@ async function mappingError(promise: Promise<unknown>): Promise<MappingError> {
     await promise;
   } catch (err) {
     assert.ok(err instanceof MappingError, `expected a MappingError, got ${String(err)}`);
+    assert.strictEqual(err.transient, false, 'a mapping failure is permanent: the same input fails again');
     return err;
   }
   assert.fail('expected the mapping to fail');
@@ -153,6 +154,13 @@ describe('addressLines (the housing and revenues line rule)', () => {
     assert.deepStrictEqual(addressLines({ ...street, streetDescription: 'AAAA BBBB CCCC' }, 5, 10), ['12 AAAA', 'BBBB CCCC', 'CARDIFF']);
     assert.deepStrictEqual(addressLines({ ...street, paon: 'X', streetDescription: 'ABCDEFGHIJKL', postTown: 'CDF', townName: 'CDF' }, 5, 5), ['X', 'ABCDE', 'FGHIJ', 'KL', 'CDF']);
     assert.deepStrictEqual(addressLines({ ...street, paon: 'TŶ GWYN', streetDescription: 'HEOL Y FRÂN' }, 5, 7), ['TŶ GWYN', 'HEOL Y', 'FRÂN', 'CARDIFF']);
-    assert.throws(() => addressLines({ ...street, saon: 'A', paon: 'B', locality: 'C', townName: 'D' }, 4, 35), /address needs 6 lines of at most 35 characters but only 4 are available: A \/ B \/ HIGH STREET \/ C \/ D \/ CARDIFF/);
+    const crowded = { ...street, saon: 'Flat 12 Lovelace', paon: 'Orchard House', locality: 'Upper Brackenford', townName: 'Coldharbour Green' };
+    assert.throws(() => addressLines(crowded, 4, 20), /address needs 6 lines of at most 20 characters but only 4 are available: Flat 12 Lovelace \/ Orchard House \/ HIGH STREET \/ Upper Brackenford \/ Coldharbour Green \/ CARDIFF/);
+  });
+  it('shares lines between neighbouring parts, from the top, only when the lines would run out', () => {
+    const flat = { uprn: '1', saon: 'Flat 12', paon: 'Lovelace Court', streetDescription: 'Hawthorn Grove', townName: 'Eastwick Parva', postTown: 'DUNMERE', postcode: 'XM9 1AB' };
+    assert.deepStrictEqual(addressLines(flat, 5, 35), ['Flat 12', 'Lovelace Court', 'Hawthorn Grove', 'Eastwick Parva', 'DUNMERE']);
+    assert.deepStrictEqual(addressLines(flat, 4, 35), ['Flat 12, Lovelace Court', 'Hawthorn Grove', 'Eastwick Parva', 'DUNMERE']);
+    assert.deepStrictEqual(addressLines(flat, 3, 35), ['Flat 12, Lovelace Court', 'Hawthorn Grove, Eastwick Parva', 'DUNMERE']);
   });
 });
