@@ -113,9 +113,13 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The new address of a journalled change: the CRM event's (inbound), or a canonical one
- * (an edited copy replayed from a node after the gazetteer: BS7666, or still free text). */
+/** The new address of a journalled change: the CRM event's (inbound), a canonical one (an
+ * edited copy replayed from a node after the gazetteer: BS7666, or still free text), or a
+ * revenues request row (an edited copy replayed from the revenues nodes). */
 function changedTo(payload: any): AddressView | undefined {
+  if (payload && typeof payload === 'object' && 'address_line_1' in payload) {
+    return { uprn: payload.uprn || undefined, lines: [payload.address_line_1, payload.address_line_2, payload.address_line_3, payload.address_line_4].filter(Boolean), postcode: payload.postcode };
+  }
   const address = payload?.newAddress;
   if (!address || typeof address !== 'object') return undefined;
   if (Array.isArray(address.lines)) return { uprn: address.uprn, lines: address.lines.filter(Boolean), town: address.town, postcode: address.postcode };

@@ -22,6 +22,8 @@ export class HubApi {
     const response = await fetch(`${this.url}/api/console${path}`, {
       method,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      // A hub that stops answering must fail the run, not hang it.
+      signal: AbortSignal.timeout(60000),
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await response.text();

@@ -67,7 +67,10 @@ export interface JourneyFigures {
   faults: string[];
   replay: { deadBeforeReplay: number; replayed: number; editedCopies: number; refused: number; rounds: number };
   deliveries: Record<string, Record<string, number>>;
+  /** pending, in flight, failed, or dead for a reason the hub or a replay should have fixed */
   open: number;
+  /** dead because Revenues refused the data itself (no date of birth, several accounts): a person's work */
+  deadForPerson: number;
   convergence: Record<Target, SystemConvergence>;
   untouched: { recordsChecked: number; changedWithoutRelationship: string[] };
   appliedTwice: Record<Target, string[]>;
@@ -75,6 +78,8 @@ export interface JourneyFigures {
   reconciliation: { summary: ReconciliationReport['summary']; disagreementsWithSimulators: string[] };
 }
 
+/** The revenues rejections the run's rejectField fault causes (others are the data's: a person's work). */
+const INJECTED_REJECTION = /is not accepted by revenues/;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The copy of the hub's flows this run uses (see the module comment for what changes). */
@@ -178,6 +183,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
   let sims: RunningSimulators | undefined;
   let sftp: Awaited<ReturnType<typeof startEmbeddedSftp>> | undefined;
   let hub: HubProcess | undefined;
+  let keepLogs = () => undefined as void;
   try {
     sims = await startSimulators({ rabbitmqUrl: RABBITMQ_URL, crmExchange: exchange, sftp: false, seed, properties: options.properties ?? 8000, pollMs: 500, retryMs: 1000, dataDir: path.join(dataDir, 'simulators') });
     const hostKey = generateSshKeyPair('council-hub-e2e-host');
@@ -204,7 +210,13 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
       HUB_RETRY_INITIAL_MS: '500',
       HUB_RETRY_MAX_MS: '4000',
     };
-    const startHub = () => startHubProcess({ env, dataDir, startTimeoutMs: 60000 });
+    const hubLogs: HubProcess[] = [];
+    const startHub = async () => {
+      const started = await startHubProcess({ env, dataDir, startTimeoutMs: 60000 });
+      hubLogs.push(started);
+      return started;
+    };
+    keepLogs = () => hubLogs.forEach((h, i) => fs.writeFileSync(path.join(dataDir, `hub-${i + 1}.log`), h.output()));
     hub = await startHub();
     const api = new HubApi(hub.url);
     log(`hub up at ${hub.url} (data ${dataDir}); events to exchange ${exchange}, queue ${queue}`);
@@ -304,7 +316,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     // request_id, so a rejected row goes again as an edited copy (a new request id).
     const replay = { deadBeforeReplay: 0, replayed: 0, editedCopies: 0, refused: 0, rounds: 0 };
     for (let round = 1; round <= 3; round++) {
-      const dead = await api.all('/deliveries?status=dead');
+      const dead = (await api.all('/deliveries?status=dead')).filter((d: any) => !(d.target === 'revenues' && d.lastError?.code === 'REJECTED' && !INJECTED_REJECTION.test(d.lastError?.message ?? '')));
       if (!dead.length) break;
       replay.rounds = round;
       if (round === 1) replay.deadBeforeReplay = dead.length;
@@ -313,13 +325,17 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
         // an edited copy (a new request id). An address too long for the target's lines goes
         // again without its locality (the UPRN and postcode still place it).
         const rejected = d.target === 'revenues' && d.lastError?.code === 'REJECTED';
+        if (rejected && !INJECTED_REJECTION.test(d.lastError?.message ?? '')) continue; // bad data: a person fixes the CRM record
         const tooLong = /address needs \d+ lines/.test(d.lastError?.message ?? '');
-        const why = rejected ? 'edited copy: revenues answers a repeated request id as before' : tooLong ? 'edited copy without the locality: the address did not fit the lines' : 'dead letter';
+        const why = rejected ? 'edited copy: revenues answers a repeated request id as before' : tooLong ? 'edited copy without locality and town name: the address did not fit the lines' : 'dead letter';
         const body: Record<string, unknown> = { reason: `e2e: ${d.target} fault cleared, replaying (${why})` };
         if (rejected || tooLong) {
           const detail = await api.get(`/deliveries/${d.id}`);
           const payload = structuredClone(detail.delivery.resume?.msg?.payload ?? detail.message.payload);
-          if (tooLong && payload?.newAddress) delete payload.newAddress.locality;
+          if (tooLong && payload?.newAddress) {
+            delete payload.newAddress.locality;
+            if (payload.newAddress.postTown) payload.newAddress.townName = payload.newAddress.postTown;
+          }
           body.payload = payload;
         }
         const { status, body: answer } = await api.call('POST', `/deliveries/${d.id}/replay`, body);
@@ -339,7 +355,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     const figures = await collectFigures({ sims, api, moves, movers, final, before, runId, faults, replay, started });
     return figures;
   } finally {
-    await hub?.stop().catch(() => undefined);
+    await Promise.race([hub?.stop().catch(() => undefined), sleep(20000).then(() => hub?.stop('SIGKILL'))]);
     await sftp?.stop().catch(() => undefined);
     await sims?.stop().catch(() => undefined);
     await amqpAdmin(async (ch) => {
@@ -347,7 +363,10 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
       for (const x of [exchange, `${queue}.dead-letter`]) await ch.deleteExchange(x).catch(() => undefined);
     }).catch(() => undefined);
     if (!process.env.E2E_KEEP) fs.rmSync(dataDir, { recursive: true, force: true });
-    else log(`kept ${dataDir}`);
+    else {
+      keepLogs();
+      log(`kept ${dataDir} (hub output in hub-<n>.log)`);
+    }
   }
 }
 
@@ -392,7 +411,9 @@ async function collectFigures(c: Collected): Promise<JourneyFigures> {
 
   const counts: Record<string, Record<string, number>> = {};
   for (const d of deliveries) (counts[d.target] ??= {})[d.status] = (counts[d.target][d.status] ?? 0) + 1;
-  const open = deliveries.filter((d: any) => ['pending', 'in-flight', 'failed', 'dead'].includes(d.status)).length;
+  const waitingForPerson = (d: any) => d.target === 'revenues' && d.lastError?.code === 'REJECTED' && !INJECTED_REJECTION.test(d.lastError?.message ?? '');
+  const open = deliveries.filter((d: any) => ['pending', 'in-flight', 'failed'].includes(d.status) || (d.status === 'dead' && !waitingForPerson(d))).length;
+  const deadForPerson = deliveries.filter((d: any) => d.status === 'dead' && waitingForPerson(d)).length;
 
   // Each mover, in each system that knew them: the CRM's latest address, or a person is asked.
   const latest = (target: string, key: string) =>
@@ -420,9 +441,10 @@ async function collectFigures(c: Collected): Promise<JourneyFigures> {
       }
       const d = latest(target, contactId);
       const attention = addressCheck(contactId);
-      const ambiguousRevenues = d?.target === 'revenues' && d.status === 'dead' && /accounts match/.test(d.lastError?.message ?? '');
+      // Revenues refusing the data (no date of birth in the CRM, several accounts match) waits for a person.
+      const refusedData = d?.target === 'revenues' && d.status === 'dead' && d.lastError?.code === 'REJECTED' && !INJECTED_REJECTION.test(d.lastError?.message ?? '');
       if (attention) row.needsPerson.push({ contactId, why: `address needs attention: ${attention.reason}` });
-      else if (d?.status === 'needs-attention' || ambiguousRevenues) row.needsPerson.push({ contactId, why: `${d.status}: ${d.reason ?? d.lastError?.message}` });
+      else if (d?.status === 'needs-attention' || refusedData) row.needsPerson.push({ contactId, why: `${d.status}: ${d.reason ?? d.lastError?.message}` });
       else row.notConverged.push({ contactId, holds, expected, why: d ? `latest delivery ${d.status}${d.reason ? `: ${d.reason}` : ''}${d.lastError ? ` (${d.lastError.message})` : ''}` : 'no delivery' });
     }
   }
@@ -487,6 +509,7 @@ async function collectFigures(c: Collected): Promise<JourneyFigures> {
     replay: c.replay,
     deliveries: counts,
     open,
+    deadForPerson,
     convergence,
     untouched: { recordsChecked: c.before.size - theirs.size, changedWithoutRelationship },
     appliedTwice,
@@ -521,7 +544,7 @@ export function describeFigures(f: JourneyFigures): string {
     `  events: ${f.events.raised} raised, ${f.events.journalled} in the journal, ${f.events.lost.length} lost, ${f.events.publishPending} unpublished`,
     `  dead letters replayed by support: ${f.replay.deadBeforeReplay} dead after the run, ${f.replay.replayed} replayed (${f.replay.editedCopies} as edited copies), ${f.replay.refused} refused, ${f.replay.rounds} round(s)`,
     `  deliveries: ${Object.entries(f.deliveries).map(([t, s]) => `${t} ${JSON.stringify(s)}`).join('; ')}`,
-    `  open at the end (pending, in flight, failed, dead): ${f.open}`,
+    `  open at the end (pending, in flight, failed, dead): ${f.open}; dead letters left for a person (Revenues refused the data): ${f.deadForPerson}`,
     ...TARGETS.map((t) => {
       const c = f.convergence[t];
       return `  ${t}: ${c.known} movers known, ${c.converged} hold the CRM's latest address, ${c.needsPerson.length} wait for a person by design, ${c.notConverged.length} not converged; applied twice ${f.appliedTwice[t].length}; unknown requests ${f.unknownRequests[t]}`;
