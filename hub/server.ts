@@ -16,6 +16,7 @@ import { startDemoBackOffice } from './demo';
 import type { RunningSimulators } from '../simulators';
 import Redis from 'ioredis';
 import { attachJournal } from './journal/attach';
+import { consolePage } from './console/page';
 
 export interface RunningHub {
   url: string;
@@ -89,7 +90,12 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
     const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
     redis.on('error', () => undefined); // surfaced through /healthz and the calls that fail
     hubServices.crossReferences = new RedisCrossReferences(redis);
-    releases.push(async () => void redis.disconnect());
+    // Shared with the nodes: e.g. sftp-watch's lock, so one instance polls a folder at a time.
+    hubServices.redis = redis;
+    releases.push(async () => {
+      delete hubServices.redis;
+      redis.disconnect();
+    });
   } else {
     hubServices.crossReferences = new SqliteCrossReferences(store);
   }
@@ -107,6 +113,8 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   // The journal: store, flow hooks, retries, recovery, console API (before RED.start, so nodes find it).
   const journal = attachJournal(RED, config, store);
   releases.push(() => journal.stop());
+  // The support console's page (its data comes from /api/console, behind the login).
+  app.use('/console', consolePage());
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
 

@@ -1,0 +1,639 @@
+/* council hub support console: vanilla JavaScript over /api/console, no framework, no build.
+ *
+ * Everything shown comes from outside the council (payloads, errors, names): it is only ever
+ * put on the page with textContent or as a text node, never as HTML. The page's
+ * Content-Security-Policy forbids inline script as a second wall. */
+/* global document, window, sessionStorage, fetch, location, URLSearchParams */
+(function () {
+  'use strict';
+
+  var API = '/api/console';
+  var TOKEN = 'council-hub.console.token';
+  var USER = 'council-hub.console.user';
+  var STATUSES = ['pending', 'in-flight', 'delivered', 'failed', 'dead', 'superseded', 'skipped', 'needs-attention', 'discarded'];
+  var FAILURES = ['failed', 'dead', 'needs-attention'];
+  // The journal's rules (hub/journal/journal.ts), so that impossible actions are not offered.
+  var REPLAYABLE = ['failed', 'dead', 'needs-attention', 'delivered', 'skipped', 'discarded'];
+  var DISCARDABLE = ['pending', 'failed', 'dead', 'needs-attention'];
+  var PAGE_SIZE = 50;
+
+  var state = { filter: {}, offset: 0, total: 0, open: null, payloads: null, listAsked: 0 };
+
+  // ---- small helpers ---------------------------------------------------------------------
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  /** A new element; string and number children become text nodes (never HTML). */
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    var p = props || {};
+    if (p.className) node.className = p.className;
+    if (p.text !== undefined) node.textContent = String(p.text);
+    if (p.title) node.title = String(p.title);
+    if (p.data) Object.keys(p.data).forEach(function (k) { node.setAttribute('data-' + k, String(p.data[k])); });
+    if (p.type) node.type = p.type;
+    if (p.onclick) node.addEventListener('click', p.onclick);
+    for (var i = 2; i < arguments.length; i++) append(node, arguments[i]);
+    return node;
+  }
+
+  function append(node, child) {
+    if (child === null || child === undefined || child === false) return;
+    if (Array.isArray(child)) child.forEach(function (c) { append(node, c); });
+    else if (typeof child === 'object' && child.nodeType) node.appendChild(child);
+    else node.appendChild(document.createTextNode(String(child)));
+  }
+
+  function fill(node) {
+    node.replaceChildren();
+    for (var i = 1; i < arguments.length; i++) append(node, arguments[i]);
+    return node;
+  }
+
+  function show(node, visible) {
+    node.hidden = !visible;
+  }
+
+  function when(ms) {
+    if (typeof ms !== 'number') return '';
+    return new Date(ms).toLocaleString('en-GB', { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  }
+
+  function pretty(value) {
+    if (value === undefined) return '(nothing stored)';
+    try {
+      return JSON.stringify(value, null, 2);
+    } catch {
+      return String(value);
+    }
+  }
+
+  function statusBadge(status) {
+    return el('span', { className: 'status status-' + status, text: status });
+  }
+
+  function fields(pairs) {
+    var dl = el('dl', { className: 'fields' });
+    pairs.forEach(function (pair) {
+      if (pair[1] === undefined || pair[1] === null || pair[1] === '') return;
+      append(dl, [el('dt', { text: pair[0] }), el('dd', {}, pair[1])]);
+    });
+    return dl;
+  }
+
+  function table(node, headings, rows) {
+    var head = el('tr', {}, headings.map(function (h) { return el('th', { text: h }); }));
+    var body = el('tbody', {}, rows.map(function (cells) {
+      return el('tr', {}, cells.map(function (c) { return el('td', {}, c); }));
+    }));
+    return fill(node, el('thead', {}, head), body);
+  }
+
+  function openButton(deliveryId, label) {
+    return el('button', { type: 'button', className: 'link', text: label || deliveryId, data: { open: deliveryId }, onclick: function () { openDelivery(deliveryId); } });
+  }
+
+  function notice(text, isError) {
+    var box = $('notice');
+    fill(box, text);
+    box.className = isError ? 'notice error' : 'notice';
+    show(box, Boolean(text));
+  }
+
+  // ---- talking to the hub ------------------------------------------------------------------
+
+  function ApiError(message, status) {
+    this.message = message;
+    this.status = status;
+  }
+  ApiError.prototype = Object.create(Error.prototype);
+
+  /** Calls the console API with the stored token; a 401 sends the person back to the login. */
+  function api(method, path, body) {
+    var token = sessionStorage.getItem(TOKEN);
+    if (!token) {
+      showLogin('Log in to use the console.');
+      return Promise.reject(new ApiError('not logged in', 401));
+    }
+    var headers = { authorization: 'Bearer ' + token, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return fetch(API + path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) }).then(function (res) {
+      if (res.status === 401) {
+        sessionStorage.removeItem(TOKEN);
+        showLogin('Your session has ended, or your account may not do that: log in again.');
+        throw new ApiError('not logged in', 401);
+      }
+      return res.text().then(function (text) {
+        var data;
+        try {
+          data = text ? JSON.parse(text) : undefined;
+        } catch {
+          data = undefined; // not JSON: the status says what happened
+        }
+        if (!res.ok) throw new ApiError(data && typeof data.error === 'string' ? data.error : 'the hub answered ' + res.status + ' ' + res.statusText, res.status);
+        return data;
+      });
+    });
+  }
+
+  function reportFailure(err) {
+    // A 401 has already put the login on the screen.
+    if (err && err.status !== 401) notice('Could not load from the hub: ' + (err.message || err), true);
+  }
+
+  // ---- login -------------------------------------------------------------------------------
+
+  function showLogin(message) {
+    show($('console'), false);
+    show($('whoami'), false);
+    show($('login'), true);
+    fill($('login-error'), message || '');
+    show($('login-error'), Boolean(message));
+    notice('');
+    $('login-username').focus();
+  }
+
+  function showConsole() {
+    show($('login'), false);
+    show($('console'), true);
+    show($('whoami'), true);
+    fill($('username-shown'), sessionStorage.getItem(USER) || '');
+  }
+
+  function login(event) {
+    event.preventDefault();
+    var username = $('login-username').value.trim();
+    var password = $('login-password').value;
+    show($('login-error'), false);
+    $('login-submit').disabled = true;
+    fetch('/auth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: '', username: username, password: password }),
+    })
+      .then(function (res) {
+        if (res.status === 401 || res.status === 403) throw new Error('Wrong username or password.');
+        if (!res.ok) throw new Error('The hub refused the login (' + res.status + ' ' + res.statusText + ').');
+        return res.json();
+      })
+      .then(function (body) {
+        if (!body || typeof body.access_token !== 'string') throw new Error('The hub answered the login without a token.');
+        sessionStorage.setItem(TOKEN, body.access_token);
+        sessionStorage.setItem(USER, username);
+        $('login-password').value = '';
+        showConsole();
+        return loadAll().then(openFromHash);
+      })
+      .catch(function (err) {
+        fill($('login-error'), err && err.message ? err.message : String(err));
+        show($('login-error'), true);
+      })
+      .then(function () {
+        $('login-submit').disabled = false;
+      });
+  }
+
+  function logout() {
+    var token = sessionStorage.getItem(TOKEN);
+    sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(USER);
+    var done = function () { showLogin('You have logged out.'); };
+    if (!token) return done();
+    fetch('/auth/revoke', {
+      method: 'POST',
+      headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
+      body: JSON.stringify({ token: token }),
+    }).then(done, done);
+  }
+
+  // ---- counts and failure groups -------------------------------------------------------------
+
+  function showCounts(counts) {
+    var targets = Object.keys(counts.byTarget || {}).sort();
+    var used = STATUSES.filter(function (s) { return (counts.byStatus || {})[s]; });
+    var columns = used.length ? used : FAILURES;
+    var cell = function (target, status, n) {
+      if (!n) return '0';
+      return el('button', {
+        type: 'button', className: 'link', text: n, data: { target: target || '', status: status },
+        onclick: function () { setFilter({ status: [status], target: target || '' }); },
+      });
+    };
+    var rows = targets.map(function (t) {
+      return [t].concat(columns.map(function (s) { return cell(t, s, counts.byTarget[t][s]); }));
+    });
+    rows.push([el('strong', { text: 'all targets' })].concat(columns.map(function (s) { return cell('', s, counts.byStatus[s]); })));
+    table($('counts'), ['target'].concat(columns), rows);
+    var list = $('targets');
+    fill(list, targets.map(function (t) { var o = el('option'); o.value = t; return o; }));
+  }
+
+  function showGroups(groups) {
+    show($('groups-empty'), groups.length === 0);
+    show($('groups'), groups.length > 0);
+    table($('groups'), ['target', 'error', 'deliveries', 'statuses', 'newest', ''], groups.map(function (g) {
+      var statuses = Object.keys(g.statuses).map(function (s) { return s + ' ' + g.statuses[s]; }).join(', ');
+      return [g.target, g.error, String(g.count), statuses, when(g.newest), el('button', {
+        type: 'button', text: 'Replay this group', data: { target: g.target, error: g.error },
+        onclick: function () { replayGroup(g); },
+      })];
+    }));
+  }
+
+  function bulkRequest() {
+    var reason = $('bulk-reason').value.trim();
+    if (!reason) {
+      notice('Give a reason in "Replay many" first: every replay is audited.', true);
+      $('bulk-reason').focus();
+      return null;
+    }
+    return { reason: reason, from: $('bulk-from').value };
+  }
+
+  function reportBulk(what, result) {
+    var refused = result.refused || [];
+    var text = what + ': ' + result.replayed.length + ' replayed, ' + refused.length + ' refused.';
+    if (refused.length) text += ' Refused: ' + refused.map(function (r) { return r.deliveryId + ' (' + r.reason + ')'; }).join('; ');
+    notice(text, refused.length > 0 && result.replayed.length === 0);
+  }
+
+  function replayGroup(group) {
+    var request = bulkRequest();
+    if (!request) return;
+    api('POST', '/failure-groups/replay', { target: group.target, error: group.error, reason: request.reason, from: request.from })
+      .then(function (result) {
+        reportBulk('Group ' + group.target + ' / ' + group.error, result);
+        return loadAll();
+      })
+      .catch(function (err) { if (err.status !== 401) notice('The hub refused the group replay: ' + err.message, true); });
+  }
+
+  function replayMatching() {
+    var request = bulkRequest();
+    if (!request) return;
+    var filter = queryOf(state.filter);
+    delete filter.limit;
+    delete filter.offset;
+    api('POST', '/replay', { filter: filter, reason: request.reason, from: request.from })
+      .then(function (result) {
+        reportBulk('Replay of the deliveries that match the filter', result);
+        return loadAll();
+      })
+      .catch(function (err) { if (err.status !== 401) notice('The hub refused the replay: ' + err.message, true); });
+  }
+
+  // ---- the list of deliveries ----------------------------------------------------------------
+
+  function buildStatusChoices() {
+    var box = $('status-choices');
+    fill(box, STATUSES.map(function (s) {
+      var input = el('input', { type: 'checkbox' });
+      input.id = 'status-' + s;
+      input.value = s;
+      return el('label', {}, input, ' ', s);
+    }), el('span', { className: 'hint', text: '(none ticked: every status)' }));
+  }
+
+  function localToIso(value) {
+    if (!value) return '';
+    var d = new Date(value);
+    return isNaN(d.getTime()) ? '' : d.toISOString();
+  }
+
+  function readFilter() {
+    return {
+      status: STATUSES.filter(function (s) { return $('status-' + s).checked; }),
+      target: $('filter-target').value.trim(),
+      key: $('filter-key').value.trim(),
+      q: $('filter-text').value.trim(),
+      from: localToIso($('filter-from').value),
+      to: localToIso($('filter-to').value),
+    };
+  }
+
+  function writeFilter(filter) {
+    STATUSES.forEach(function (s) { $('status-' + s).checked = (filter.status || []).indexOf(s) >= 0; });
+    $('filter-target').value = filter.target || '';
+    $('filter-key').value = filter.key || '';
+    $('filter-text').value = filter.q || '';
+    $('filter-from').value = '';
+    $('filter-to').value = '';
+  }
+
+  function queryOf(filter) {
+    var query = {};
+    if (filter.status && filter.status.length) query.status = filter.status.join(',');
+    ['target', 'key', 'q', 'from', 'to'].forEach(function (k) { if (filter[k]) query[k] = filter[k]; });
+    return query;
+  }
+
+  function setFilter(filter) {
+    writeFilter(filter);
+    state.filter = readFilter();
+    state.offset = 0;
+    loadDeliveries().catch(reportFailure);
+  }
+
+  function loadDeliveries() {
+    var query = queryOf(state.filter);
+    query.limit = String(PAGE_SIZE);
+    query.offset = String(state.offset);
+    // Answers can come back out of order (a refresh, then a new filter): show only the latest.
+    var asked = ++state.listAsked;
+    return api('GET', '/deliveries?' + new URLSearchParams(query).toString()).then(function (page) {
+      if (asked === state.listAsked) showDeliveries(page);
+    });
+  }
+
+  function showDeliveries(page) {
+    state.total = page.total;
+    var body = $('deliveries').tBodies[0];
+    fill(body, page.items.map(function (d) {
+      var row = el('tr', { data: { 'delivery-id': d.id } },
+        el('td', { text: when(d.updatedAt) }),
+        el('td', {}, statusBadge(d.status)),
+        el('td', { text: d.target }),
+        el('td', { text: d.key }),
+        el('td', { className: 'number', text: d.attempts }),
+        el('td', { className: 'error-text', text: d.lastError ? d.lastError.message : d.reason || '' }),
+        el('td', { text: d.id }));
+      row.tabIndex = 0;
+      if (state.open === d.id) row.classList.add('selected');
+      row.addEventListener('click', function () { openDelivery(d.id); });
+      row.addEventListener('keydown', function (e) { if (e.key === 'Enter') openDelivery(d.id); });
+      return row;
+    }));
+    if (!page.items.length) append(body, el('tr', {}, el('td', { text: 'No deliveries match.' })));
+    var first = page.total ? state.offset + 1 : 0;
+    fill($('page-shown'), first + '–' + (state.offset + page.items.length) + ' of ' + page.total);
+    $('page-previous').disabled = state.offset === 0;
+    $('page-next').disabled = state.offset + PAGE_SIZE >= page.total;
+  }
+
+  function loadAll() {
+    return Promise.all([
+      api('GET', '/counts').then(showCounts),
+      api('GET', '/failure-groups').then(function (r) { showGroups(r.groups); }),
+      loadDeliveries(),
+    ]).catch(reportFailure);
+  }
+
+  // ---- one delivery --------------------------------------------------------------------------
+
+  function openFromHash() {
+    var match = /^#delivery=(.+)$/.exec(location.hash);
+    if (match) openDelivery(decodeURIComponent(match[1]));
+  }
+
+  /** Loads and shows one delivery with its message, journey and audit. */
+  function openDelivery(id, options) {
+    var keepResult = options && options.keepResult;
+    state.open = id;
+    if (location.hash !== '#delivery=' + encodeURIComponent(id)) window.history.replaceState(null, '', '#delivery=' + encodeURIComponent(id));
+    Array.prototype.forEach.call($('deliveries').tBodies[0].rows, function (r) {
+      r.classList.toggle('selected', r.getAttribute('data-delivery-id') === id);
+    });
+    return api('GET', '/deliveries/' + encodeURIComponent(id))
+      .then(function (found) {
+        return api('GET', '/messages/' + encodeURIComponent(found.delivery.messageId)).then(
+          function (m) { return { found: found, journey: m.journey, siblings: m.deliveries, audit: m.audit }; },
+          function (err) {
+            if (err.status === 404) return { found: found, journey: [], siblings: [], audit: found.audit };
+            throw err;
+          },
+        );
+      })
+      .then(function (all) {
+        if (state.open !== id) return;
+        showDetail(all.found.delivery, all.found.message, all.journey, all.siblings, all.audit, keepResult);
+      })
+      .catch(function (err) {
+        if (err.status === 401) return;
+        show($('detail'), true);
+        fill($('detail-summary'), el('p', { className: 'error', text: 'Could not open delivery ' + id + ': ' + err.message }));
+      });
+  }
+
+  function closeDetail() {
+    state.open = null;
+    show($('detail'), false);
+    window.history.replaceState(null, '', location.pathname);
+    Array.prototype.forEach.call($('deliveries').tBodies[0].rows, function (r) { r.classList.remove('selected'); });
+  }
+
+  function showDetail(d, message, journey, siblings, audit, keepResult) {
+    show($('detail'), true);
+    fill($('detail-title'), 'Delivery to ' + d.target + ' for ' + d.key);
+    fill($('detail-summary'), fields([
+      ['delivery', d.id],
+      ['status', [statusBadge(d.status), d.reason ? ' ' + d.reason : '']],
+      ['target', d.target],
+      ['key', d.key],
+      ['attempts', d.attempts + ' of at most ' + (d.retry ? d.retry.maxAttempts : '?')],
+      ['idempotency key', d.idempotencyKey],
+      ['created', when(d.createdAt)],
+      ['last change', when(d.updatedAt)],
+      ['next attempt', when(d.nextAttemptAt)],
+      ['settled', when(d.settledAt)],
+      ['superseded by', d.supersededBy ? (d.supersededBy.indexOf('message:') === 0 ? d.supersededBy : openButton(d.supersededBy)) : ''],
+      ['candidates', d.candidates === undefined ? '' : el('pre', { className: 'payload', text: pretty(d.candidates) })],
+    ]));
+
+    var e = d.lastError;
+    fill($('detail-error'), e
+      ? fields([
+        ['error', el('span', { className: 'error-text', text: e.message })],
+        ['code', e.code],
+        ['classification', e.classification === 'permanent' ? 'permanent: not retried, waits for a person' : 'transient: retried with backoff'],
+        ['failed node', [e.nodeName || '(no name)', e.nodeType ? ' (' + e.nodeType + ')' : '', e.nodeId ? ' id ' + e.nodeId : '']],
+        ['when', when(e.at)],
+      ])
+      : el('p', { className: 'hint', text: 'No error recorded.' }));
+
+    if (message) {
+      fill($('detail-message'), fields([
+        ['message', message.id],
+        ['source', message.source],
+        ['sender\'s id', message.sourceMessageId],
+        ['key', message.key],
+        ['received', when(message.receivedAt)],
+        ['edited copy of', message.editedFrom],
+        ['resolved by', message.resolvedBy ? 'edited copy ' + message.resolvedBy.messageId + ' by ' + message.resolvedBy.actor + ' at ' + when(message.resolvedBy.at) + ': ' + message.resolvedBy.reason : ''],
+      ]));
+      fill($('detail-payload'), pretty(message.payload));
+    } else {
+      fill($('detail-message'), el('p', { className: 'hint', text: 'The message ' + d.messageId + ' is no longer in the journal.' }));
+      fill($('detail-payload'), '');
+    }
+    var resumed = d.resume && d.resume.msg;
+    show($('detail-resume-block'), Boolean(resumed));
+    fill($('detail-resume'), resumed ? pretty(d.resume.msg.payload) : '');
+
+    var started = message ? message.receivedAt : undefined;
+    table($('detail-journey'), ['#', 'node', 'type', 'delivery', 'started', 'took', 'error'], (journey || []).map(function (h, i) {
+      return [
+        String(i + 1),
+        (h.nodeName || h.nodeId) + (h.nodeName ? ' (' + h.nodeId + ')' : ''),
+        h.nodeType || '',
+        h.deliveryId || '',
+        when(h.startedAt) + (typeof started === 'number' ? ' (+' + (h.startedAt - started) + ' ms)' : ''),
+        typeof h.durationMs === 'number' ? h.durationMs + ' ms' : 'not finished',
+        h.error ? el('span', { className: 'error-text', text: h.error }) : '',
+      ];
+    }));
+    if (!journey || !journey.length) append($('detail-journey'), el('tbody', {}, el('tr', {}, el('td', { text: 'No hops recorded yet (they are written a moment after they happen).' }))));
+
+    table($('detail-siblings'), ['target', 'key', 'status', 'attempts', 'delivery'], (siblings || []).map(function (s) {
+      return [s.target, s.key, statusBadge(s.status), String(s.attempts), s.id === d.id ? s.id + ' (this one)' : openButton(s.id)];
+    }));
+
+    table($('detail-audit'), ['when', 'who', 'action', 'reason', 'delivery', 'detail'], (audit || []).map(function (a) {
+      var detail = a.detail ? Object.keys(a.detail).map(function (k) { return k + ': ' + (typeof a.detail[k] === 'object' ? JSON.stringify(a.detail[k]) : a.detail[k]); }).join(', ') : '';
+      return [when(a.at), a.actor, a.action, a.reason, a.deliveryId || '', detail];
+    }));
+    if (!audit || !audit.length) append($('detail-audit'), el('tbody', {}, el('tr', {}, el('td', { text: 'Nobody has replayed or discarded this yet.' }))));
+
+    prepareActions(d, message, keepResult);
+  }
+
+  // ---- actions on one delivery ---------------------------------------------------------------
+
+  function prepareActions(d, message, keepResult) {
+    var replayable = REPLAYABLE.indexOf(d.status) >= 0;
+    var discardable = DISCARDABLE.indexOf(d.status) >= 0;
+    var hasFailedNode = Boolean(d.resume);
+    ['replay-failed-node', 'replay-start', 'replay-edited'].forEach(function (id) { $(id).disabled = !replayable; });
+    $('discard').disabled = !discardable;
+    var hint = [];
+    if (!replayable) hint.push('A ' + d.status + ' delivery cannot be replayed' + (d.status === 'superseded' ? ': a newer change replaced it.' : ' now.'));
+    if (!discardable) hint.push('Only pending, failed, dead and needs-attention deliveries can be discarded.');
+    if (replayable && !hasFailedNode) hint.push('No failed node is recorded: a replay runs from the start.');
+    fill($('action-hint'), hint.join(' '));
+    state.payloads = { 'failed-node': hasFailedNode ? d.resume.msg.payload : undefined, start: message ? message.payload : undefined };
+    var radios = document.getElementsByName('edit-from');
+    Array.prototype.forEach.call(radios, function (r) {
+      if (r.value === 'failed-node') r.disabled = !hasFailedNode;
+      r.checked = r.value === (hasFailedNode ? 'failed-node' : 'start');
+    });
+    loadEditedPayload();
+    if (!keepResult) {
+      $('action-reason').value = '';
+      show($('action-result'), false);
+    }
+    show($('action-error'), false);
+  }
+
+  function editFrom() {
+    var chosen = 'start';
+    Array.prototype.forEach.call(document.getElementsByName('edit-from'), function (r) { if (r.checked) chosen = r.value; });
+    return chosen;
+  }
+
+  function loadEditedPayload() {
+    var payload = state.payloads ? state.payloads[editFrom()] : undefined;
+    $('edited-payload').value = payload === undefined ? '' : JSON.stringify(payload, null, 2);
+  }
+
+  function actionError(text) {
+    fill($('action-error'), text);
+    show($('action-error'), true);
+    show($('action-result'), false);
+  }
+
+  function actionResult(children) {
+    fill($('action-result'), children);
+    show($('action-result'), true);
+    show($('action-error'), false);
+  }
+
+  /** Replays or discards the open delivery; checks what the page can before sending. */
+  function act(kind) {
+    var id = state.open;
+    if (!id) return;
+    show($('action-error'), false);
+    show($('action-result'), false);
+    var reason = $('action-reason').value.trim();
+    if (!reason) {
+      actionError('Give a reason first: every replay and discard is audited.');
+      $('action-reason').focus();
+      return;
+    }
+    var path = '/deliveries/' + encodeURIComponent(id) + (kind === 'discard' ? '/discard' : '/replay');
+    var body = { reason: reason };
+    if (kind === 'failed-node' || kind === 'start') body.from = kind;
+    if (kind === 'edited') {
+      var text = $('edited-payload').value;
+      try {
+        body.payload = JSON.parse(text);
+      } catch (err) {
+        actionError('The edited payload is not valid JSON (' + err.message + '). Nothing was sent: correct it and try again.');
+        $('edited-payload').focus();
+        return;
+      }
+      body.from = editFrom();
+    }
+    var buttons = ['replay-failed-node', 'replay-start', 'replay-edited', 'discard'];
+    var wasDisabled = buttons.map(function (b) { return $(b).disabled; });
+    buttons.forEach(function (b) { $(b).disabled = true; });
+    api('POST', path, body)
+      .then(function (result) {
+        var said;
+        if (kind === 'discard') said = ['Discarded. The reason is in the audit trail.'];
+        else if (kind === 'edited') said = ['The edited copy is running (message ' + result.messageId + '). ', result.runs ? openButton(result.runs, 'Open its delivery') : ''];
+        else said = ['Replay started from ' + (kind === 'start' ? 'the start' : 'the node that failed') + '.'];
+        actionResult(said);
+        return loadAll().then(function () { return openDelivery(id, { keepResult: true }); });
+      })
+      .catch(function (err) {
+        buttons.forEach(function (b, i) { $(b).disabled = wasDisabled[i]; });
+        if (err.status !== 401) actionError('The hub refused: ' + err.message);
+      });
+  }
+
+  // ---- start -------------------------------------------------------------------------------
+
+  function start() {
+    buildStatusChoices();
+    writeFilter({ status: FAILURES });
+    state.filter = readFilter();
+    $('login-form').addEventListener('submit', login);
+    $('logout').addEventListener('click', logout);
+    $('refresh').addEventListener('click', function () {
+      loadAll().then(function () { if (state.open) openDelivery(state.open, { keepResult: true }); });
+    });
+    $('filter').addEventListener('submit', function (e) {
+      e.preventDefault();
+      state.filter = readFilter();
+      state.offset = 0;
+      loadDeliveries().catch(reportFailure);
+    });
+    $('filter-reset').addEventListener('click', function () { setFilter({ status: FAILURES }); });
+    $('page-previous').addEventListener('click', function () {
+      state.offset = Math.max(0, state.offset - PAGE_SIZE);
+      loadDeliveries().catch(reportFailure);
+    });
+    $('page-next').addEventListener('click', function () {
+      if (state.offset + PAGE_SIZE < state.total) state.offset += PAGE_SIZE;
+      loadDeliveries().catch(reportFailure);
+    });
+    $('replay-matching').addEventListener('click', replayMatching);
+    $('detail-close').addEventListener('click', closeDetail);
+    $('replay-failed-node').addEventListener('click', function () { act('failed-node'); });
+    $('replay-start').addEventListener('click', function () { act('start'); });
+    $('replay-edited').addEventListener('click', function () { act('edited'); });
+    $('discard').addEventListener('click', function () { act('discard'); });
+    Array.prototype.forEach.call(document.getElementsByName('edit-from'), function (r) { r.addEventListener('change', loadEditedPayload); });
+    window.addEventListener('hashchange', openFromHash);
+
+    if (sessionStorage.getItem(TOKEN)) {
+      showConsole();
+      loadAll().then(openFromHash);
+    } else {
+      showLogin();
+    }
+  }
+
+  start();
+})();
