@@ -121,6 +121,14 @@ describe('the support console in Chromium', function () {
     assert.match(csp, /default-src 'none'/);
     await page.waitForSelector('#login-form', { state: 'visible' });
     assert.strictEqual(await page.isVisible('#console'), false);
+    // Its files are the hub's own; anything else under /console is a plain 404.
+    const script = await fetch(`${hub.url}/console/console.js`);
+    assert.strictEqual(script.status, 200);
+    assert.match(script.headers.get('content-type') ?? '', /javascript/);
+    assert.strictEqual(script.headers.get('x-content-type-options'), 'nosniff');
+    const missing = await fetch(`${hub.url}/console/../console/no-such-file.js`);
+    assert.strictEqual(missing.status, 404);
+    assert.strictEqual((await fetch(`${hub.url}/console/`)).status, 200);
   });
 
   it('refuses a wrong password with a clear message, then lets support staff in', async () => {
@@ -314,5 +322,19 @@ describe('the support console in Chromium', function () {
     await page.waitForSelector('#login-form', { state: 'visible' });
     assert.match((await page.textContent('#login-error'))!, /log in again/);
     assert.strictEqual(await page.isVisible('#console'), false);
+  });
+
+  it('logs out: the token is revoked at the hub', async () => {
+    await page.fill('#login-username', 'support');
+    await page.fill('#login-password', PASSWORD);
+    await page.click('#login-submit');
+    await page.waitForSelector('#console', { state: 'visible' });
+    const old = await page.evaluate(() => sessionStorage.getItem('council-hub.console.token'));
+    assert.strictEqual((await fetch(`${hub.url}/api/console/counts`, { headers: { authorization: `Bearer ${old}` } })).status, 200);
+    await page.click('#logout');
+    await page.waitForSelector('#login-form', { state: 'visible' });
+    assert.strictEqual(await page.textContent('#login-error'), 'You have logged out.');
+    assert.strictEqual(await page.evaluate(() => sessionStorage.getItem('council-hub.console.token')), null);
+    await waitFor('the old token refused', async () => (await fetch(`${hub.url}/api/console/counts`, { headers: { authorization: `Bearer ${old}` } })).status === 401);
   });
 });

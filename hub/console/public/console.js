@@ -61,6 +61,18 @@
     return new Date(ms).toLocaleString('en-GB', { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
   }
 
+  /** Time of day to the millisecond, for the hops of one journey. */
+  function clock(ms) {
+    if (typeof ms !== 'number') return '';
+    var d = new Date(ms);
+    return d.toLocaleTimeString('en-GB') + '.' + String(d.getMilliseconds()).padStart(3, '0');
+  }
+
+  /** Ids are long; the list shows their start, the whole id on hover. */
+  function shortId(id) {
+    return el('span', { text: id.length > 13 ? id.slice(0, 8) + '…' : id, title: id });
+  }
+
   function pretty(value) {
     if (value === undefined) return '(nothing stored)';
     try {
@@ -358,7 +370,7 @@
         el('td', { text: d.key }),
         el('td', { className: 'number', text: d.attempts }),
         el('td', { className: 'error-text', text: d.lastError ? d.lastError.message : d.reason || '' }),
-        el('td', { text: d.id }));
+        el('td', {}, shortId(d.id)));
       row.tabIndex = 0;
       if (state.open === d.id) row.classList.add('selected');
       row.addEventListener('click', function () { openDelivery(d.id); });
@@ -467,7 +479,8 @@
       fill($('detail-message'), el('p', { className: 'hint', text: 'The message ' + d.messageId + ' is no longer in the journal.' }));
       fill($('detail-payload'), '');
     }
-    var resumed = d.resume && d.resume.msg;
+    // Shown when the failing node saw something other than what came in (after a mapping).
+    var resumed = d.resume && d.resume.msg && (!message || pretty(d.resume.msg.payload) !== pretty(message.payload));
     show($('detail-resume-block'), Boolean(resumed));
     fill($('detail-resume'), resumed ? pretty(d.resume.msg.payload) : '');
 
@@ -477,8 +490,8 @@
         String(i + 1),
         (h.nodeName || h.nodeId) + (h.nodeName ? ' (' + h.nodeId + ')' : ''),
         h.nodeType || '',
-        h.deliveryId || '',
-        when(h.startedAt) + (typeof started === 'number' ? ' (+' + (h.startedAt - started) + ' ms)' : ''),
+        h.deliveryId ? shortId(h.deliveryId) : '',
+        clock(h.startedAt) + (typeof started === 'number' ? ' (+' + (h.startedAt - started) + ' ms)' : ''),
         typeof h.durationMs === 'number' ? h.durationMs + ' ms' : 'not finished',
         h.error ? el('span', { className: 'error-text', text: h.error }) : '',
       ];
