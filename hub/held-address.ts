@@ -1,0 +1,44 @@
+import type { JournalStore, MessageRecord } from './journal/types';
+
+/**
+ * Which address does a target system hold for a person? Its lookups (FindParty,
+ * FindTenant, Revenues' own matching) only know that one. Normally it is the previous
+ * address of the change being sent; but when an earlier change never reached the system
+ * (it failed, or a newer change superseded it), the system still holds an older one:
+ *   - the new address of the latest change the system took (delivered), else
+ *   - the old address of the first change the hub was given for the person.
+ * Answers undefined when the journal cannot tell (no UPRN recorded): the change's own
+ * previous address is then used.
+ */
+export interface HeldAddress {
+  uprn: string;
+  basis: 'last-delivered' | 'first-change';
+  messageId: string;
+}
+
+type CrmAddress = { uprn?: unknown } | undefined;
+
+function uprnOf(address: CrmAddress): string | undefined {
+  const uprn = address && typeof address === 'object' ? address.uprn : undefined;
+  return typeof uprn === 'string' && /^\d{1,12}$/.test(uprn.trim()) ? uprn.trim() : undefined;
+}
+
+/** The CRM event's addresses, as the journal stored the message. */
+function addresses(message: MessageRecord): { old?: string; new?: string } {
+  const payload = message.payload as { oldAddress?: CrmAddress; newAddress?: CrmAddress } | undefined;
+  return { old: uprnOf(payload?.oldAddress), new: uprnOf(payload?.newAddress) };
+}
+
+export async function heldAddress(store: JournalStore, target: string, key: string): Promise<HeldAddress | undefined> {
+  const delivered = await store.listDeliveries({ target, key, status: ['delivered'], limit: 1000 });
+  const latest = delivered.items.sort((a, b) => b.order - a.order || b.seq - a.seq)[0];
+  if (latest) {
+    const message = await store.getMessage(latest.messageId);
+    const uprn = message && addresses(message).new;
+    return uprn && message ? { uprn, basis: 'last-delivered', messageId: message.id } : undefined;
+  }
+  const messages = await store.listMessages({ key, limit: 1000 });
+  const first = messages.items.filter((m) => !m.editedFrom).sort((a, b) => a.receivedAt - b.receivedAt)[0];
+  const uprn = first && addresses(first).old;
+  return uprn ? { uprn, basis: 'first-change', messageId: first.id } : undefined;
+}
