@@ -29,13 +29,23 @@ function addresses(message: MessageRecord): { old?: string; new?: string } {
   return { old: uprnOf(payload?.oldAddress), new: uprnOf(payload?.newAddress) };
 }
 
+/**
+ * The UPRN the delivery sent, from the message it keeps for replay: the canonical event
+ * (after the gazetteer resolved a free-text address) or what was mapped from it (the
+ * planning and housing arguments' address, a revenues row).
+ */
+function sentUprn(msg: Record<string, unknown> | undefined): string | undefined {
+  const payload = msg?.payload as { newAddress?: CrmAddress; address?: CrmAddress; uprn?: unknown } | undefined;
+  return uprnOf(payload?.newAddress) ?? uprnOf(payload?.address) ?? uprnOf(payload as CrmAddress);
+}
+
 export async function heldAddress(store: JournalStore, target: string, key: string): Promise<HeldAddress | undefined> {
   const delivered = await store.listDeliveries({ target, key, status: ['delivered'], limit: 1000 });
   const latest = delivered.items.sort((a, b) => b.order - a.order || b.seq - a.seq)[0];
   if (latest) {
     const message = await store.getMessage(latest.messageId);
-    const uprn = message && addresses(message).new;
-    return uprn && message ? { uprn, basis: 'last-delivered', messageId: message.id } : undefined;
+    const uprn = (message && addresses(message).new) ?? sentUprn(latest.resume?.msg);
+    return uprn ? { uprn, basis: 'last-delivered', messageId: latest.messageId } : undefined;
   }
   const messages = await store.listMessages({ key, limit: 1000 });
   const first = messages.items.filter((m) => !m.editedFrom).sort((a, b) => a.receivedAt - b.receivedAt)[0];

@@ -51,6 +51,14 @@ describe('the address a target still holds (SQLite journal)', () => {
     assert.deepStrictEqual(held, { uprn: '200', basis: 'last-delivered', messageId: first.messageId });
   });
 
+  it('takes the UPRN the delivery sent when the CRM gave the new address as free text', async () => {
+    const { message } = await journal.record({ source: 'crm', sourceMessageId: 'e1', key: 'C1', payload: { ...move('e1', '100', '200'), newAddress: { line1: '2 Mill Lane' } }, entry: { nodeId: 'j', how: 'send', msg: {} } });
+    const resolvedByGazetteer = { payload: { newAddress: { uprn: '250', paon: '2', streetDescription: 'Mill Lane' } } };
+    const started = await journal.startDelivery({ messageId: message.id, target: 'planning', key: 'C1', nodeId: 'd', msg: resolvedByGazetteer });
+    await journal.settle(started.delivery.id, 'delivered');
+    assert.deepStrictEqual(await heldAddress(journal.store, 'planning', 'C1'), { uprn: '250', basis: 'last-delivered', messageId: message.id });
+  });
+
   it('cannot tell when the first change had no UPRN for the old address', async () => {
     await change('e1', undefined, '200');
     assert.strictEqual(await heldAddress(journal.store, 'planning', 'C1'), undefined);
