@@ -39,6 +39,12 @@ function sentUprn(msg: Record<string, unknown> | undefined): string | undefined 
   return uprnOf(payload?.newAddress) ?? uprnOf(payload?.address) ?? uprnOf(payload as CrmAddress);
 }
 
+/** The previous address's UPRN in a kept message: the canonical event, or a revenues row. */
+function previousUprnSent(msg: Record<string, unknown> | undefined): string | undefined {
+  const payload = msg?.payload as { previousAddress?: CrmAddress; previous_uprn?: unknown } | undefined;
+  return uprnOf(payload?.previousAddress) ?? uprnOf({ uprn: payload?.previous_uprn });
+}
+
 export async function heldAddress(store: JournalStore, target: string, key: string): Promise<HeldAddress | undefined> {
   const delivered = await store.listDeliveries({ target, key, status: ['delivered'], limit: 1000 });
   const latest = delivered.items.sort((a, b) => b.order - a.order || b.seq - a.seq)[0];
@@ -49,6 +55,12 @@ export async function heldAddress(store: JournalStore, target: string, key: stri
   }
   const messages = await store.listMessages({ key, limit: 1000 });
   const first = messages.items.filter((m) => !m.editedFrom).sort((a, b) => a.receivedAt - b.receivedAt)[0];
-  const uprn = first && addresses(first).old;
+  if (!first) return undefined;
+  let uprn = addresses(first).old;
+  if (!uprn) {
+    // The CRM gave the old address as free text: the gazetteer's answer is in what the first change's delivery kept.
+    const kept = await store.listDeliveries({ target, key, messageId: first.id, limit: 10 });
+    uprn = kept.items.map((d) => previousUprnSent(d.resume?.msg)).find(Boolean);
+  }
   return uprn ? { uprn, basis: 'first-change', messageId: first.id } : undefined;
 }

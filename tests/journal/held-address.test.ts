@@ -59,7 +59,14 @@ describe('the address a target still holds (SQLite journal)', () => {
     assert.deepStrictEqual(await heldAddress(journal.store, 'planning', 'C1'), { uprn: '250', basis: 'last-delivered', messageId: message.id });
   });
 
-  it('cannot tell when the first change had no UPRN for the old address', async () => {
+  it('takes the resolved old address the first change kept when the CRM gave it as free text', async () => {
+    const { message } = await journal.record({ source: 'crm', sourceMessageId: 'e1', key: 'C1', payload: move('e1', undefined, '200'), entry: { nodeId: 'j', how: 'send', msg: {} } });
+    const started = await journal.startDelivery({ messageId: message.id, target: 'planning', key: 'C1', nodeId: 'd', msg: { payload: { previousAddress: { uprn: '150' } } } });
+    await journal.fail(started.delivery.id, Object.assign(new Error('down'), { transient: false }), {}, started.delivery.resume!);
+    assert.deepStrictEqual(await heldAddress(journal.store, 'planning', 'C1'), { uprn: '150', basis: 'first-change', messageId: message.id });
+  });
+
+  it('cannot tell when the first change had no UPRN for the old address anywhere', async () => {
     await change('e1', undefined, '200');
     assert.strictEqual(await heldAddress(journal.store, 'planning', 'C1'), undefined);
   });
