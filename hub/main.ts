@@ -13,6 +13,7 @@ async function main() {
     [
       `council-hub (${config.profile} profile) is up.`,
       `  editor:  ${hub.url}/   ${login}`,
+      `  console: ${hub.url}/console   (support staff: failed and stuck deliveries, replay, discard)`,
       `  health:  ${hub.url}/healthz   metrics: ${hub.url}/metrics`,
       ...(hub.backOffice
         ? [
