@@ -286,12 +286,15 @@ export class Journal extends EventEmitter {
     deliveryId: string,
     outcome: 'delivered' | 'skipped' | 'needs-attention',
     detail: { reason?: string; candidates?: unknown } = {},
+    /** Statuses the delivery may be settled from. A target's own late answer (an ack file)
+     * may also settle a delivery that is waiting to be retried: the target took it after all. */
+    from: readonly DeliveryStatus[] = ['in-flight'],
   ): Promise<{ changed: boolean; delivery: DeliveryRecord }> {
     const found = await this.store.getDelivery(deliveryId);
     if (!found) throw new NotFoundError(`journal: no delivery ${deliveryId}`);
     return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
       const d = (await this.store.getDelivery(deliveryId))!;
-      if (d.status !== 'in-flight') return { changed: false, delivery: d };
+      if (!from.includes(d.status)) return { changed: false, delivery: d };
       const now = this.now();
       const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
       const { release, changes, settled } = await this.settleChanges(d, outcome, detail, now, before);

@@ -19,13 +19,16 @@ export = function register(RED: NodeAPI) {
         const rows = parseAckFile(Buffer.isBuffer(m.payload) ? m.payload : String(m.payload ?? ''));
         const journal = requireJournal();
         const where = { nodeId: this.id, nodeType: 'revenues-ack', nodeName: filename };
+        // An ack may come for a delivery waiting to be retried: after a restart its row was sent
+        // again and that attempt failed, but the first file had reached Revenues. The ack is the truth.
+        const answerable = ['in-flight', 'failed'] as const;
         const open = async (id: string) => {
           const d = await journal.store.getDelivery(id);
-          return d && d.target === 'revenues' && d.status === 'in-flight' ? d : undefined;
+          return d && d.target === 'revenues' && (answerable as readonly string[]).includes(d.status) ? d : undefined;
         };
         const summary = await settleAcks(rows, {
-          delivered: async (id) => !!((await open(id)) && (await journal.settle(id, 'delivered')).changed),
-          skipped: async (id, reason) => !!((await open(id)) && (await journal.settle(id, 'skipped', { reason })).changed),
+          delivered: async (id) => !!((await open(id)) && (await journal.settle(id, 'delivered', {}, answerable)).changed),
+          skipped: async (id, reason) => !!((await open(id)) && (await journal.settle(id, 'skipped', { reason }, answerable)).changed),
           rejected: async (id, reason) => {
             const d = await open(id);
             if (!d) return false;
