@@ -185,7 +185,8 @@ export class Journal extends EventEmitter {
   }
 
   private inFlight(d: DeliveryRecord, now: number): DeliveryRecord {
-    const { nextAttemptAt: _next, ...rest } = d;
+    // A new attempt has not reached the target yet, whatever an earlier one did.
+    const { nextAttemptAt: _next, sentAt: _sent, ...rest } = d;
     return { ...rest, status: 'in-flight', attempts: d.attempts + 1, owner: this.instance, updatedAt: now, firstAttemptAt: d.firstAttemptAt ?? now, version: d.version + 1 };
   }
 
@@ -435,6 +436,22 @@ export class Journal extends EventEmitter {
    * the start of their journey. Targets are idempotent on the delivery's idempotency key,
    * and the delivery node skips deliveries already done, so nothing reaches a target twice.
    */
+  /**
+   * The change is with the target, which answers later (Revenues' ack file): recovery after
+   * a restart leaves the delivery in flight for that answer instead of sending it again.
+   */
+  async markSent(deliveryId: string): Promise<boolean> {
+    const found = await this.store.getDelivery(deliveryId);
+    if (!found) return false;
+    return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
+      const d = await this.store.getDelivery(deliveryId);
+      if (!d || d.status !== 'in-flight') return false;
+      const now = this.now();
+      await this.commit({ deliveries: [{ ...d, sentAt: now, updatedAt: now, version: d.version + 1 }] }, new Map([[d.id, d]]));
+      return true;
+    });
+  }
+
   async recover(): Promise<{ deliveries: number; messages: number }> {
     const now = this.now();
     const interrupted = await this.store.inFlightDeliveries(this.instance);
@@ -442,6 +459,8 @@ export class Journal extends EventEmitter {
       await this.store.withKeyLock(this.lockName(d.target, d.key), async () => {
         const current = await this.store.getDelivery(d.id);
         if (current?.status !== 'in-flight' || current.owner !== this.instance) return;
+        // Already with the target, which will answer (an ack file): sending again would only race that answer.
+        if (current.sentAt) return;
         const { owner: _owner, ...rest } = current;
         const lastError: DeliveryError = { message: 'the hub stopped while this delivery was in flight', classification: 'transient', at: now };
         await this.commit({ deliveries: [{ ...rest, status: 'failed', lastError, nextAttemptAt: now, updatedAt: now, version: current.version + 1 }] }, new Map([[d.id, current]]));

@@ -108,6 +108,9 @@ export interface DeliveryRecord {
   createdAt: number;
   updatedAt: number;
   firstAttemptAt?: number;
+  /** Handed to the target, which answers later (a file settled by its ack): a restart
+   * must wait for that answer, not send the change again. */
+  sentAt?: number;
   settledAt?: number;
   version: number;
 }

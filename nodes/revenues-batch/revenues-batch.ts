@@ -1,5 +1,6 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
 import { awaitSettlement } from '../settlement';
+import { hubServices } from '../../hub/services';
 import { RequestBatch } from '../../adapters/revenues/batch';
 import { buildRequestFile, requestFileName, REQUEST_COLUMNS, RevenuesRequestRow } from '../../adapters/revenues/files';
 
@@ -39,7 +40,10 @@ export = function register(RED: NodeAPI) {
         const msg: NodeMessage = { payload: content, filename, topic: 'revenues-request' } as NodeMessage;
         (msg as any).requestIds = waiting.map((w) => w.row.request_id);
         awaitSettlement(RED, msg, {
-          settled: () => {
+          settled: async () => {
+            // The rows are with Revenues now; its ack settles them, even after a restart.
+            const journal = hubServices.journal;
+            if (journal) await Promise.all(waiting.map((w) => journal.markSent(w.row.request_id).catch(() => false)));
             waiting.forEach((w) => w.done());
             node.status({ fill: 'green', shape: 'dot', text: `${filename}: ${waiting.length} rows` });
           },

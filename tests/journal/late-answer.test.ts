@@ -25,4 +25,23 @@ describe('settling a delivery from a target’s late answer (SQLite journal)', (
     assert.strictEqual(late.delivery.nextAttemptAt, undefined, 'no retry left scheduled');
     assert.deepStrictEqual(await journal.store.dueDeliveries(Date.now() + 3_600_000, 10), []);
   });
+
+  it('leaves a delivery the target has (awaiting its answer) in flight through a restart, and resends one it has not', async () => {
+    const db = new Database(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'late-')), 'hub.db'));
+    const before = new Journal({ store: new SqliteJournalStore(db), instance: 'hub-1' });
+    const start = async (key: string) => {
+      const { message } = await before.record({ source: 'crm', sourceMessageId: key, key, payload: {}, entry: { nodeId: 'j', how: 'send', msg: {} } });
+      return (await before.startDelivery({ messageId: message.id, target: 'revenues', key, nodeId: 'd', msg: {} })).delivery;
+    };
+    const sent = await start('C1');
+    const notSent = await start('C2');
+    assert.strictEqual(await before.markSent(sent.id), true);
+    // kill -9, then the same instance starts again
+    const after = new Journal({ store: new SqliteJournalStore(db), instance: 'hub-1' });
+    await after.recover();
+    assert.strictEqual((await after.store.getDelivery(sent.id))?.status, 'in-flight', 'waits for the ack');
+    assert.strictEqual((await after.store.getDelivery(notSent.id))?.status, 'failed', 'sent again');
+    const acked = await after.settle(sent.id, 'delivered');
+    assert.strictEqual(acked.delivery.status, 'delivered');
+  });
 });
