@@ -89,7 +89,8 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   if (config.store === 'redis' && config.redisUrl) {
     const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
     redis.on('error', () => undefined); // surfaced through /healthz and the calls that fail
-    hubServices.crossReferences = new RedisCrossReferences(redis);
+    // Beside the journal's keys, so a deployment's (or a test run's) prefix keeps them together.
+    hubServices.crossReferences = new RedisCrossReferences(redis, `${process.env.HUB_JOURNAL_PREFIX || 'council-hub:journal:'}xref:`);
     // Shared with the nodes: e.g. sftp-watch's lock, so one instance polls a folder at a time.
     hubServices.redis = redis;
     releases.push(async () => {

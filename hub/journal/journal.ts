@@ -210,6 +210,20 @@ export class Journal extends EventEmitter {
     if (!target) throw new Error('journal: a delivery needs a target');
     if (!key) throw new Error('journal: a delivery needs a key (a person, a case)');
     const id = deliveryIdOf(messageId, target, key);
+    // The (target, key) lock serialises this delivery's key, but the message record is shared
+    // by the deliveries of every target the message goes to, which start at the same time
+    // (in one instance or several): a version conflict on it is met by reading again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startDeliveryOnce(input, id);
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  private async startDeliveryOnce(input: { messageId: string; target: string; key: string; order?: number; retry?: RetryPolicy; nodeId: string; msg: StoredMessage }, id: string): Promise<StartResult> {
+    const { messageId, target, key } = input;
     return this.store.withKeyLock(this.lockName(target, key), async () => {
       const existing = await this.store.getDelivery(id);
       if (existing) {

@@ -3,6 +3,7 @@ import os from 'os';
 import path from 'path';
 import amqp from 'amqplib';
 import { startHubProcess, HubProcess } from '../support/hub-process';
+import Redis from 'ioredis';
 import { freePort } from '../support/ports';
 import { flowsDir } from '../../hub/paths';
 import { startSimulators, RunningSimulators, DEFAULT_PLANNING_CREDENTIALS, startEmbeddedSftp, generateSshKeyPair } from '../../simulators';
@@ -45,6 +46,8 @@ export interface JourneyOptions {
   hubDownMs?: number;
   /** how long to wait for the hub to finish (each time), default 10 minutes */
   settleTimeoutMs?: number;
+  /** hub instances sharing the work (default 1). Two share a Redis journal and the CRM's queue. */
+  instances?: 1 | 2;
   log?: (line: string) => void;
 }
 
@@ -74,6 +77,8 @@ export interface JourneyFigures {
   convergence: Record<Target, SystemConvergence>;
   untouched: { recordsChecked: number; changedWithoutRelationship: string[] };
   appliedTwice: Record<Target, string[]>;
+  /** CRM events journalled by each hub instance (HUB_INSTANCE_ID) */
+  takenBy: Record<string, number>;
   unknownRequests: Record<Target, number>;
   reconciliation: { summary: ReconciliationReport['summary']; disagreementsWithSimulators: string[] };
 }
@@ -156,6 +161,8 @@ function snapshot(sims: RunningSimulators): Map<string, string> {
   return records;
 }
 
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
 async function amqpAdmin<T>(work: (channel: amqp.Channel) => Promise<T>): Promise<T> {
   const connection = await amqp.connect(RABBITMQ_URL, { clientProperties: { connection_name: `council-hub-e2e-admin-${process.pid}` } });
   try {
@@ -172,6 +179,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
   const log = options.log ?? (() => undefined);
   const seed = options.seed ?? 'council-hub';
   const runId = `e2e-${Date.now().toString(36)}-${process.pid}`;
+  log(`run ${runId}`);
   const at = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
   const faults: string[] = [];
   const fault = (what: string) => {
@@ -183,6 +191,8 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
   let sims: RunningSimulators | undefined;
   let sftp: Awaited<ReturnType<typeof startEmbeddedSftp>> | undefined;
   let hub: HubProcess | undefined;
+  const others: HubProcess[] = [];
+  const instances = options.instances ?? 1;
   let keepLogs = () => undefined as void;
   try {
     sims = await startSimulators({ rabbitmqUrl: RABBITMQ_URL, crmExchange: exchange, sftp: false, seed, properties: options.properties ?? 8000, pollMs: 500, retryMs: 1000, dataDir: path.join(dataDir, 'simulators') });
@@ -203,7 +213,8 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
       SFTP_PASSWORD: sftpLogin.password,
       SFTP_HOST_FINGERPRINT: sftp.hostKeyFingerprint,
       GAZETTEER_FILE: sims.gazetteerFile,
-      HUB_STORE: 'sqlite',
+      // Two instances share the journal, the cross-references and the poller locks in Redis.
+      ...(instances > 1 ? { HUB_STORE: 'redis', REDIS_URL, HUB_JOURNAL_PREFIX: `${runId}:journal:` } : { HUB_STORE: 'sqlite' }),
       HUB_INSTANCE_ID: `${runId}-hub`,
       HUB_RETRY_POLL_MS: '250',
       HUB_RETRY_MAX_ATTEMPTS: '4',
@@ -211,13 +222,22 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
       HUB_RETRY_MAX_MS: '4000',
     };
     const hubLogs: HubProcess[] = [];
-    const startHub = async () => {
-      const started = await startHubProcess({ env, dataDir, startTimeoutMs: 60000 });
+    const startHub = async (instance = 1) => {
+      const own = instance === 1 ? dataDir : path.join(dataDir, `hub-${instance}`);
+      fs.mkdirSync(own, { recursive: true });
+      const started = await startHubProcess({
+        env: instance === 1 ? env : { ...env, HUB_INSTANCE_ID: `${runId}-hub-${instance}` },
+        dataDir: own,
+        flowFile: path.join(dataDir, 'flows.json'),
+        startTimeoutMs: 60000,
+      });
       hubLogs.push(started);
       return started;
     };
     keepLogs = () => hubLogs.forEach((h, i) => fs.writeFileSync(path.join(dataDir, `hub-${i + 1}.log`), h.output()));
     hub = await startHub();
+    // The second instance runs the whole time; the first is the one killed and restarted.
+    if (instances > 1) others.push(await startHub(2));
     const api = new HubApi(hub.url);
     log(`hub up at ${hub.url} (data ${dataDir}); events to exchange ${exchange}, queue ${queue}`);
     // The CRM publishes without `mandatory`: wait until the hub's queue is bound, or the first events go nowhere.
@@ -355,7 +375,16 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     const figures = await collectFigures({ sims, api, moves, movers, final, before, runId, faults, replay, started });
     return figures;
   } finally {
-    await Promise.race([hub?.stop().catch(() => undefined), sleep(20000).then(() => hub?.stop('SIGKILL'))]);
+    for (const h of [hub, ...others]) await Promise.race([h?.stop().catch(() => undefined), sleep(20000).then(() => h?.stop('SIGKILL'))]);
+    if (instances > 1 && !process.env.E2E_KEEP) {
+      const redis = new Redis(REDIS_URL);
+      for (;;) {
+        const keys = await redis.keys(`${runId}:*`);
+        if (!keys.length) break;
+        await redis.del(...keys.slice(0, 500));
+      }
+      redis.disconnect();
+    }
     await sftp?.stop().catch(() => undefined);
     await sims?.stop().catch(() => undefined);
     await amqpAdmin(async (ch) => {
@@ -397,6 +426,8 @@ async function collectFigures(c: Collected): Promise<JourneyFigures> {
   const deliveries = await api.all('/deliveries');
   const messages = await api.all('/messages');
   const messageById = new Map(messages.map((m: any) => [m.id, m]));
+  const takenBy: Record<string, number> = {};
+  for (const m of messages) if (m.source === 'crm' && !m.editedFrom) takenBy[m.instance] = (takenBy[m.instance] ?? 0) + 1;
   // An edited copy stands for the CRM event it was made from.
   const eventOf = (messageId: string): string | undefined => {
     let m: any = messageById.get(messageId);
@@ -513,6 +544,7 @@ async function collectFigures(c: Collected): Promise<JourneyFigures> {
     convergence,
     untouched: { recordsChecked: c.before.size - theirs.size, changedWithoutRelationship },
     appliedTwice,
+    takenBy,
     unknownRequests,
     reconciliation: { summary: report.summary, disagreementsWithSimulators: disagreements },
   };
