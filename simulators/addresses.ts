@@ -2,16 +2,9 @@
  * The address shapes of CONTRACTS.md ("Addresses") and the one way each system writes a
  * gazetteer record in its own shape.
  */
-export interface Bs7666Address {
-  uprn: string;
-  saon?: string;
-  paon: string;
-  streetDescription: string;
-  locality?: string;
-  townName: string;
-  postTown: string;
-  postcode: string;
-}
+import type { Bs7666Address } from '../adapters/canonical/types';
+
+export type { Bs7666Address };
 
 export interface CrmAddress {
   line1: string;
