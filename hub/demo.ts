@@ -7,21 +7,39 @@ import { startSimulators, RunningSimulators, DEFAULT_PLANNING_CREDENTIALS } from
  * hub's flows read their endpoints from (`${PLANNING_WSDL}` in a config node), so the same
  * flows run against the simulators here and against the council's systems in production.
  */
-export const endpointVariables = [
-  'CRM_WSDL',
-  'PLANNING_WSDL',
-  'PLANNING_DATABASE',
-  'PLANNING_USER',
-  'PLANNING_PASSWORD',
-  'HOUSING_WSDL',
-  'SFTP_HOST',
-  'SFTP_PORT',
-  'SFTP_USER',
-  'SFTP_PASSWORD',
-  'SFTP_PRIVATE_KEY',
-  'SFTP_HOST_FINGERPRINT',
-  'GAZETTEER_FILE',
-] as const;
+/** The SFTP login the flows' `sftp-server` config node is given. */
+export interface SftpLogin {
+  host: string;
+  port: number;
+  username: string;
+  password?: string;
+  privateKey?: string;
+  hostKeyFingerprint: string;
+}
+
+/**
+ * The environment the flows read the simulated back office from: SOAP endpoints and the
+ * planning logon, the SFTP login (the simulators' embedded server unless another is
+ * given), the gazetteer extract. Variables with no value are left out.
+ */
+export function backOfficeEnvironment(sims: RunningSimulators, sftp: SftpLogin | undefined = sims.sftp): Record<string, string> {
+  const variables: Record<string, string | undefined> = {
+    CRM_WSDL: `${sims.endpoints.crm}?wsdl`,
+    PLANNING_WSDL: `${sims.endpoints.planning}?wsdl`,
+    PLANNING_DATABASE: DEFAULT_PLANNING_CREDENTIALS.databaseId,
+    PLANNING_USER: DEFAULT_PLANNING_CREDENTIALS.userName,
+    PLANNING_PASSWORD: DEFAULT_PLANNING_CREDENTIALS.password,
+    HOUSING_WSDL: `${sims.endpoints.housing}?wsdl`,
+    SFTP_HOST: sftp?.host,
+    SFTP_PORT: sftp ? String(sftp.port) : undefined,
+    SFTP_USER: sftp?.username,
+    SFTP_PASSWORD: sftp?.password,
+    SFTP_PRIVATE_KEY: sftp?.privateKey,
+    SFTP_HOST_FINGERPRINT: sftp?.hostKeyFingerprint,
+    GAZETTEER_FILE: sims.gazetteerFile,
+  };
+  return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
 
 export async function startDemoBackOffice(config: HubConfig, hubUrl: string): Promise<RunningSimulators> {
   const sims = await startSimulators({
@@ -30,22 +48,7 @@ export async function startDemoBackOffice(config: HubConfig, hubUrl: string): Pr
     rabbitmqUrl: config.rabbitmqUrl,
     properties: Number(process.env.HUB_DEMO_PROPERTIES) || undefined,
   });
-  const variables: Record<(typeof endpointVariables)[number], string | undefined> = {
-    CRM_WSDL: `${sims.endpoints.crm}?wsdl`,
-    PLANNING_WSDL: `${sims.endpoints.planning}?wsdl`,
-    PLANNING_DATABASE: DEFAULT_PLANNING_CREDENTIALS.databaseId,
-    PLANNING_USER: DEFAULT_PLANNING_CREDENTIALS.userName,
-    PLANNING_PASSWORD: DEFAULT_PLANNING_CREDENTIALS.password,
-    HOUSING_WSDL: `${sims.endpoints.housing}?wsdl`,
-    SFTP_HOST: sims.sftp?.host,
-    SFTP_PORT: sims.sftp ? String(sims.sftp.port) : undefined,
-    SFTP_USER: sims.sftp?.username,
-    SFTP_PASSWORD: sims.sftp?.password,
-    SFTP_PRIVATE_KEY: sims.sftp?.privateKey,
-    SFTP_HOST_FINGERPRINT: sims.sftp?.hostKeyFingerprint,
-    GAZETTEER_FILE: sims.gazetteerFile,
-  };
   // An operator's own setting wins over the simulators'.
-  for (const [name, value] of Object.entries(variables)) if (value !== undefined && !process.env[name]) process.env[name] = value;
+  for (const [name, value] of Object.entries(backOfficeEnvironment(sims))) if (!process.env[name]) process.env[name] = value;
   return sims;
 }

@@ -6,7 +6,8 @@ import { startHubProcess, HubProcess } from '../support/hub-process';
 import Redis from 'ioredis';
 import { freePort } from '../support/ports';
 import { flowsDir } from '../../hub/paths';
-import { startSimulators, RunningSimulators, DEFAULT_PLANNING_CREDENTIALS, startEmbeddedSftp, generateSshKeyPair } from '../../simulators';
+import { startSimulators, RunningSimulators, startEmbeddedSftp, generateSshKeyPair } from '../../simulators';
+import { backOfficeEnvironment } from '../../hub/demo';
 import { GazetteerRecord, toCrmAddress } from '../../simulators/addresses';
 import type { Resident } from '../../simulators/population';
 import { Random } from '../../simulators/random';
@@ -201,18 +202,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     sftp = await startEmbeddedSftp(sftpLogin);
     const env = {
       RABBITMQ_URL,
-      CRM_WSDL: `${sims.endpoints.crm}?wsdl`,
-      PLANNING_WSDL: `${sims.endpoints.planning}?wsdl`,
-      PLANNING_DATABASE: DEFAULT_PLANNING_CREDENTIALS.databaseId,
-      PLANNING_USER: DEFAULT_PLANNING_CREDENTIALS.userName,
-      PLANNING_PASSWORD: DEFAULT_PLANNING_CREDENTIALS.password,
-      HOUSING_WSDL: `${sims.endpoints.housing}?wsdl`,
-      SFTP_HOST: sftp.host,
-      SFTP_PORT: String(sftp.port),
-      SFTP_USER: sftp.username,
-      SFTP_PASSWORD: sftpLogin.password,
-      SFTP_HOST_FINGERPRINT: sftp.hostKeyFingerprint,
-      GAZETTEER_FILE: sims.gazetteerFile,
+      ...backOfficeEnvironment(sims, { host: sftp.host, port: sftp.port, username: sftp.username, password: sftpLogin.password, hostKeyFingerprint: sftp.hostKeyFingerprint }),
       // Two instances share the journal, the cross-references and the poller locks in Redis.
       ...(instances > 1 ? { HUB_STORE: 'redis', REDIS_URL, HUB_JOURNAL_PREFIX: `${runId}:journal:` } : { HUB_STORE: 'sqlite' }),
       HUB_INSTANCE_ID: `${runId}-hub`,

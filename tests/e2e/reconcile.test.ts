@@ -5,7 +5,8 @@ import http from 'http';
 import os from 'os';
 import path from 'path';
 import express from 'express';
-import { startSimulators, RunningSimulators, DEFAULT_PLANNING_CREDENTIALS } from '../../simulators';
+import { startSimulators, RunningSimulators } from '../../simulators';
+import { backOfficeEnvironment } from '../../hub/demo';
 import { toCrmAddress } from '../../simulators/addresses';
 import type { Resident } from '../../simulators/population';
 import { openSqlite } from '../../hub/store';
@@ -40,14 +41,7 @@ describe('reconciliation report (real CRM, planning and housing simulators; SQLi
   before(async () => {
     sims = await startSimulators({ properties: 2000, sftp: false });
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reconcile-'));
-    env = {
-      CRM_WSDL: `${sims.endpoints.crm}?wsdl`,
-      PLANNING_WSDL: `${sims.endpoints.planning}?wsdl`,
-      PLANNING_DATABASE: DEFAULT_PLANNING_CREDENTIALS.databaseId,
-      PLANNING_USER: DEFAULT_PLANNING_CREDENTIALS.userName,
-      PLANNING_PASSWORD: DEFAULT_PLANNING_CREDENTIALS.password,
-      HOUSING_WSDL: `${sims.endpoints.housing}?wsdl`,
-    };
+    env = backOfficeEnvironment(sims);
     readers = systemReadersFromEnv(env);
     sqlite = openSqlite(dataDir);
     xref = new SqliteCrossReferences(sqlite);
