@@ -41,8 +41,14 @@ const { STATUS_CODE } = utils.sftp;
 
 /** A new ed25519 key pair in OpenSSH format: for a host key, or a client key in tests. */
 export function generateSshKeyPair(comment = 'council-hub'): { privateKey: string; publicKey: string } {
-  const pair = utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: pair.private, publicKey: pair.public };
+  // ssh2 (1.17) drops a leading zero byte of an ed25519 public key (about 1 pair in 200),
+  // writing a key its own parser then refuses: generate again until both halves parse.
+  for (;;) {
+    const pair = utils.generateKeyPairSync('ed25519', { comment });
+    if (!(utils.parseKey(pair.public) instanceof Error) && !(utils.parseKey(pair.private) instanceof Error)) {
+      return { privateKey: pair.private, publicKey: pair.public };
+    }
+  }
 }
 
 /** 'SHA256:<base64 without padding>' of a public key, as ssh-keygen -l prints it. */

@@ -12,7 +12,7 @@ describe('change-of-address journey end to end, with every fault (real hub, Rabb
   let figures: JourneyFigures;
 
   before(async () => {
-    figures = await runChangeOfAddressJourney({ events: 80, properties: 4000, ratePerSecond: 20, planningDownMs: 8000, sftpDownMs: 4000, hubDownMs: 2000, settleTimeoutMs: 120000 });
+    figures = await runChangeOfAddressJourney({ events: 80, properties: 4000, ratePerSecond: 20, planningDownMs: 12000, sftpDownMs: 4000, hubDownMs: 2000, settleTimeoutMs: 120000 });
     console.log(describeFigures(figures).replace(/^/gm, '      '));
   });
 
