@@ -78,13 +78,6 @@ export function isSchemaName(name: string): name is SchemaName {
   return (schemaNames() as string[]).includes(name);
 }
 
-/** The schema document itself (e.g. to show in an editor). */
-export function getSchema(name: SchemaName): object {
-  const schema = ALL.find((s) => s.$id === SCHEMA_ID_PREFIX + name);
-  if (!schema) throw new Error(`no schema named "${name}"`);
-  return schema;
-}
-
 function validatorFor(name: SchemaName): ValidateFunction {
   let validate = validators.get(name);
   if (!validate) {

@@ -2,7 +2,9 @@ import assert from 'assert';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { MappingError, MappingLibrary, addressLines, defaultMappingLibrary } from '../../adapters/mapping';
+import { MappingError, MappingLibrary, addressLines } from '../../adapters/mapping';
+import type { Bs7666Address, CrmAddCaseUpdate } from '../../adapters/canonical';
+import { MAPPINGS } from './fixtures';
 
 function tempMappings(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'council-hub-mappings-'));
@@ -15,7 +17,8 @@ const CASE_TO_CRM = `/* @target crm.add-case-update
    test mapping */
 { "caseRef": $caseRef, "status": status, "summary": summary, "occurredAt": occurredAt, "sourceEventId": sourceEventId }`;
 
-const CASE = { status: 'Decided', summary: 'Approved', occurredAt: '2026-12-15T00:00:00Z', sourceEventId: 'planning:1' };
+/** The case.updated fields the test mapping copies: its output is a CrmAddCaseUpdate once $caseRef is added. */
+const CASE: Omit<CrmAddCaseUpdate, 'caseRef'> = { status: 'Decided', summary: 'Approved', occurredAt: '2026-12-15T00:00:00Z', sourceEventId: 'planning:1' };
 
 async function mappingError(promise: Promise<unknown>): Promise<MappingError> {
   try {
@@ -38,7 +41,7 @@ describe('mapping library', () => {
   after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
   it('lists the repository mappings with their target schemas', () => {
-    const names = defaultMappingLibrary().list().map((m) => `${m.name} -> ${m.target}`);
+    const names = new MappingLibrary({ mappingsDir: MAPPINGS }).list().map((m) => `${m.name} -> ${m.target}`);
     assert.deepStrictEqual(names, [
       'canonical-to-housing -> housing.update-correspondence-address',
       'canonical-to-planning -> planning.update-party-address',
@@ -53,7 +56,8 @@ describe('mapping library', () => {
 
   it('runs a mapping with bindings and returns output that matches the target schema', async () => {
     const lib = library({ 'case-to-crm.jsonata': CASE_TO_CRM });
-    assert.deepStrictEqual(await lib.run('case-to-crm', CASE, { caseRef: 'CASE-1' }), { caseRef: 'CASE-1', ...CASE });
+    const expected: CrmAddCaseUpdate = { caseRef: 'CASE-1', ...CASE };
+    assert.deepStrictEqual(await lib.run<CrmAddCaseUpdate>('case-to-crm', CASE, { caseRef: 'CASE-1' }), expected);
     assert.strictEqual(lib.list()[0].description, 'test mapping');
   });
 
@@ -66,7 +70,7 @@ describe('mapping library', () => {
     fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
     const second = lib.load('case-to-crm');
     assert.notStrictEqual(second, first, 'recompiled');
-    assert.strictEqual((await lib.run<{ status: string }>('case-to-crm', CASE, { caseRef: 'C' })).status, 'Changed');
+    assert.strictEqual((await lib.run<CrmAddCaseUpdate>('case-to-crm', CASE, { caseRef: 'C' })).status, 'Changed');
   });
 
   it('names the mapping, line, column and token of a syntax error', async () => {
@@ -126,9 +130,9 @@ describe('mapping library', () => {
     });
     const funds = path.join(lib.configDir, 'funds.json');
     fs.writeFileSync(funds, JSON.stringify({ CTX: { name: 'Council tax', costCentre: 'A', incomeAccount: 'B', bankAccount: 'C' } }));
-    assert.strictEqual((await lib.run<{ status: string }>('funds-name', CASE, { caseRef: 'C' })).status, 'Council tax');
+    assert.strictEqual((await lib.run<CrmAddCaseUpdate>('funds-name', CASE, { caseRef: 'C' })).status, 'Council tax');
     const override = { CTX: { name: 'Test', costCentre: 'A', incomeAccount: 'B', bankAccount: 'C' } };
-    assert.strictEqual((await lib.run<{ status: string }>('funds-name', CASE, { caseRef: 'C', funds: override })).status, 'Test');
+    assert.strictEqual((await lib.run<CrmAddCaseUpdate>('funds-name', CASE, { caseRef: 'C', funds: override })).status, 'Test');
     fs.writeFileSync(funds, JSON.stringify({ CTX: { name: 'Council tax' } }));
     fs.utimesSync(funds, new Date(), new Date(Date.now() + 5000));
     assert.match((await mappingError(lib.run('funds-name', CASE, { caseRef: 'C' }))).message, /configuration table .*funds.json \/CTX must have property "costCentre"/);
@@ -139,12 +143,12 @@ describe('mapping library', () => {
 
   it('turns a string `now` binding into $now()', async () => {
     const lib = library({ 'now.jsonata': '/* @target crm.add-case-update */\n{ "caseRef": "C", "status": "s", "summary": "x", "occurredAt": $now(), "sourceEventId": "e" }' });
-    assert.strictEqual((await lib.run<{ occurredAt: string }>('now', {}, { now: '2026-01-02T03:04:05Z' })).occurredAt, '2026-01-02T03:04:05Z');
+    assert.strictEqual((await lib.run<CrmAddCaseUpdate>('now', {}, { now: '2026-01-02T03:04:05Z' })).occurredAt, '2026-01-02T03:04:05Z');
   });
 });
 
 describe('addressLines (the housing and revenues line rule)', () => {
-  const street = { uprn: '1', paon: '12', streetDescription: 'HIGH STREET', townName: 'CARDIFF', postTown: 'CARDIFF', postcode: 'CF10 1EP' };
+  const street: Bs7666Address = { uprn: '1', paon: '12', streetDescription: 'HIGH STREET', townName: 'CARDIFF', postTown: 'CARDIFF', postcode: 'CF10 1EP' };
   it('puts a numbered PAON on the street line and a named one above it', () => {
     assert.deepStrictEqual(addressLines({ ...street, saon: 'Flat 2' }, 5, 35), ['Flat 2', '12 HIGH STREET', 'CARDIFF']);
     assert.deepStrictEqual(addressLines({ ...street, paon: 'Rose Cottage', locality: 'Llandaff', townName: 'Penarth' }, 5, 35),
@@ -158,7 +162,7 @@ describe('addressLines (the housing and revenues line rule)', () => {
     assert.throws(() => addressLines(crowded, 4, 20), /address needs 6 lines of at most 20 characters but only 4 are available: Flat 12 Lovelace \/ Orchard House \/ HIGH STREET \/ Upper Brackenford \/ Coldharbour Green \/ CARDIFF/);
   });
   it('shares lines between neighbouring parts, from the top, only when the lines would run out', () => {
-    const flat = { uprn: '1', saon: 'Flat 12', paon: 'Lovelace Court', streetDescription: 'Hawthorn Grove', townName: 'Eastwick Parva', postTown: 'DUNMERE', postcode: 'XM9 1AB' };
+    const flat: Bs7666Address = { uprn: '1', saon: 'Flat 12', paon: 'Lovelace Court', streetDescription: 'Hawthorn Grove', townName: 'Eastwick Parva', postTown: 'DUNMERE', postcode: 'XM9 1AB' };
     assert.deepStrictEqual(addressLines(flat, 5, 35), ['Flat 12', 'Lovelace Court', 'Hawthorn Grove', 'Eastwick Parva', 'DUNMERE']);
     assert.deepStrictEqual(addressLines(flat, 4, 35), ['Flat 12, Lovelace Court', 'Hawthorn Grove', 'Eastwick Parva', 'DUNMERE']);
     assert.deepStrictEqual(addressLines(flat, 3, 35), ['Flat 12, Lovelace Court', 'Hawthorn Grove, Eastwick Parva', 'DUNMERE']);

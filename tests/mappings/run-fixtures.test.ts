@@ -4,6 +4,8 @@ import os from 'os';
 import path from 'path';
 import { spawnSync } from 'child_process';
 import { runFixtures } from '../../adapters/mapping';
+import type { CrmAddCaseUpdate } from '../../adapters/canonical';
+import { MAPPINGS } from './fixtures';
 
 const RUNNER = path.resolve(__dirname, '../../adapters/mapping/run-fixtures.js');
 
@@ -25,7 +27,8 @@ describe('mapping fixture runner', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const caseUpdate = {
+  /** The case.updated fields case-to-crm copies into a CrmAddCaseUpdate. */
+  const caseUpdate: Omit<CrmAddCaseUpdate, 'caseRef'> = {
     status: 'Decided', summary: 'Application decided: Approved', occurredAt: '2026-12-15T00:00:00Z', sourceEventId: 'planning:26/01234/FUL:1187',
   };
 
@@ -38,7 +41,8 @@ describe('mapping fixture runner', () => {
   it('fails on a wrong fixture, with a readable diff and the count on the last line', () => {
     write(path.join(dir, 'case-to-crm/right.input.json'), caseUpdate);
     write(path.join(dir, 'case-to-crm/right.env.json'), { caseRef: 'CASE-1' });
-    write(path.join(dir, 'case-to-crm/right.expected.json'), { caseRef: 'CASE-1', ...caseUpdate });
+    const right: CrmAddCaseUpdate = { caseRef: 'CASE-1', ...caseUpdate };
+    write(path.join(dir, 'case-to-crm/right.expected.json'), right);
     write(path.join(dir, 'case-to-crm/wrong.input.json'), caseUpdate);
     write(path.join(dir, 'case-to-crm/wrong.env.json'), { caseRef: 'CASE-1' });
     write(path.join(dir, 'case-to-crm/wrong.expected.json'), { caseRef: 'CASE-2', ...caseUpdate, status: 'Refused', extra: 1 });
@@ -62,7 +66,7 @@ describe('mapping fixture runner', () => {
     fs.writeFileSync(path.join(dir, 'case-to-crm/typo.expect.json'), '{}');
     write(path.join(dir, 'no-such-mapping/a.input.json'), {});
     write(path.join(dir, 'no-such-mapping/a.expected.json'), {});
-    const summary = await runFixtures({ fixturesDir: dir });
+    const summary = await runFixtures({ fixturesDir: dir, mappingsDir: MAPPINGS });
     const outcome = Object.fromEntries(summary.results.map((r) => [`${r.mapping}/${r.name}`, r.problems.join(' | ')]));
     assert.deepStrictEqual(Object.keys(outcome).sort(), [
       'case-to-crm/both', 'case-to-crm/no-error', 'case-to-crm/no-ref', 'case-to-crm/typo.expect.json', 'case-to-crm/wrong-message', 'no-such-mapping/a',

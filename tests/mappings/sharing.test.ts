@@ -3,10 +3,11 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { SharingPolicy, SharingRulesError, decideSharing, parseSharingRules, type SharingRules } from '../../adapters/sharing';
-import { defaultMappingLibrary } from '../../adapters/mapping';
+import { MappingLibrary } from '../../adapters/mapping';
+import type { HousingUpdateCorrespondenceAddress, PlanningUpdatePartyAddress, RevenuesAddressChangeRow } from '../../adapters/canonical';
+import { MAPPINGS, fixture } from './fixtures';
 
-const FIXTURES = path.resolve(__dirname, '../../../mappings/fixtures');
-const event = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'canonical-to-housing/flat-with-saon.input.json'), 'utf8'));
+const event = fixture('person.address.changed', 'canonical-to-housing/flat-with-saon.input.json');
 
 describe('data-sharing rules', () => {
   const rules: SharingRules = {
@@ -77,7 +78,8 @@ describe('data-sharing rules', () => {
   });
 
   describe('the council rules in mappings/config agree with the mappings', () => {
-    const policy = new SharingPolicy();
+    const policy = new SharingPolicy(path.join(MAPPINGS, 'config', 'sharing-rules.json'));
+    const library = new MappingLibrary({ mappingsDir: MAPPINGS });
     const bindings: Record<string, Record<string, string>> = {
       planning: { partyId: 'P1' },
       housing: { tenancyRef: 'T1', personRef: 'PR1' },
@@ -88,8 +90,10 @@ describe('data-sharing rules', () => {
         const decision = policy.decide(target, event);
         assert.ok(decision.share);
         assert.ok(decision.removed.includes('person.ids.crmContactId'), 'the CRM contact id is not shared');
-        const output = await defaultMappingLibrary().run(`canonical-to-${target}`, decision.event, bindings[target]);
-        assert.ok(output);
+        const output = await library.run<PlanningUpdatePartyAddress | HousingUpdateCorrespondenceAddress | RevenuesAddressChangeRow>(
+          `canonical-to-${target}`, decision.event, bindings[target]);
+        const uprn = 'address' in output ? output.address.uprn : output.uprn;
+        assert.strictEqual(uprn, event.newAddress.uprn, 'the new address reaches the target');
       });
     }
     it('planning is not given the date of birth; a payment goes to none of them', () => {
