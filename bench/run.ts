@@ -4,7 +4,7 @@ import path from 'path';
 import { performance } from 'perf_hooks';
 import Database from 'better-sqlite3';
 import Redis from 'ioredis';
-import { defaultMappingLibrary } from '../adapters/mapping';
+import { MappingLibrary } from '../adapters/mapping';
 import { Gazetteer } from '../adapters/gazetteer';
 import { generatePopulation, writeGazetteer } from '../simulators';
 import { Journal } from '../hub/journal/journal';
@@ -90,7 +90,7 @@ async function main() {
   const quick = process.argv.includes('--quick');
   const n = (full: number) => (quick ? Math.max(50, Math.floor(full / 10)) : full);
   const results: Result[] = [];
-  const library = defaultMappingLibrary();
+  const library = new MappingLibrary({ mappingsDir: path.join(repoRoot, 'mappings') });
 
   results.push(await measure('mapping crm-event-to-canonical', n(5000), (i) => library.run('crm-event-to-canonical', crmEvent(i))));
   results.push(await measure('mapping canonical-to-planning', n(5000), () => library.run('canonical-to-planning', resolved, { partyId: 'P1', requestId: 'r1' })));

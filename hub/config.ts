@@ -1,5 +1,9 @@
+import os from 'os';
 import path from 'path';
-import { repoRoot, flowsDir } from './paths';
+import { repoRoot, flowsDir, mappingsDir } from './paths';
+import type { ErrorClass } from '../adapters/errors';
+import { retryPolicy } from './journal/retry';
+import type { RetryPolicy } from './journal/types';
 
 /**
  * Everything the hub reads from its environment, in one place. README.md documents each
@@ -15,8 +19,22 @@ export interface HubUser {
   passwordHash: string;
 }
 
+/** The journal's settings (docs/journal.md lists them). */
+export interface JournalSettings {
+  instance: string;
+  /** Prefix of every key the hub keeps in Redis: journal, cross-references, cursors, locks. */
+  redisPrefix: string;
+  retentionMs: number;
+  pollMs: number;
+  hubRetry: RetryPolicy;
+  /** A delivery handed to a target that answers later waits this long, then needs attention. */
+  answerTimeoutMs: number;
+}
+
 export interface HubConfig {
   profile: Profile;
+  /** The demo logins are in use (demo profile, no HUB_USERS). */
+  demoLogins: boolean;
   host: string;
   port: number;
   dataDir: string;
@@ -27,7 +45,12 @@ export interface HubConfig {
   redisUrl?: string;
   store: 'sqlite' | 'redis';
   simulators: boolean;
+  /** Size of the demo gazetteer the simulators generate (undefined: theirs). */
+  demoProperties?: number;
   logLevel: string;
+  journal: JournalSettings;
+  /** The repository's folders: nodes resolve relative file names (WSDLs) against root. */
+  paths: { root: string; mappings: string };
 }
 
 export class ConfigError extends Error {
@@ -78,6 +101,36 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
+function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a number of at least 0, got "${raw}"`);
+  return value;
+}
+
+export function loadJournalSettings(env: NodeJS.ProcessEnv = process.env): JournalSettings {
+  let hubRetry: RetryPolicy;
+  try {
+    hubRetry = retryPolicy({
+      maxAttempts: env.HUB_RETRY_MAX_ATTEMPTS,
+      initialDelayMs: env.HUB_RETRY_INITIAL_MS,
+      maxDelayMs: env.HUB_RETRY_MAX_MS,
+      unclassified: (env.HUB_RETRY_UNCLASSIFIED || undefined) as ErrorClass | undefined,
+    });
+  } catch (err) {
+    throw new ConfigError(`HUB_RETRY_*: ${(err as Error).message}`);
+  }
+  return {
+    instance: env.HUB_INSTANCE_ID || os.hostname(),
+    redisPrefix: env.HUB_JOURNAL_PREFIX || 'council-hub:journal:',
+    retentionMs: seconds(env, 'HUB_JOURNAL_RETENTION_DAYS', 30) * 24 * 60 * 60 * 1000,
+    pollMs: seconds(env, 'HUB_RETRY_POLL_MS', 1000) || 1000,
+    hubRetry,
+    answerTimeoutMs: seconds(env, 'HUB_ANSWER_TIMEOUT_HOURS', 24) * 60 * 60 * 1000,
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const profile = (env.HUB_PROFILE || 'demo') as Profile;
   if (profile !== 'demo' && profile !== 'production') {
@@ -97,8 +150,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   if (store !== 'sqlite' && store !== 'redis') throw new ConfigError(`HUB_STORE must be sqlite or redis, got "${store}"`);
   if (store === 'redis' && !env.REDIS_URL) throw new ConfigError('HUB_STORE=redis needs REDIS_URL');
   const dataDir = path.resolve(repoRoot, env.HUB_DATA_DIR || 'var');
+  const demoProperties = integer(env, 'HUB_DEMO_PROPERTIES', 0) || undefined;
   return {
     profile,
+    demoLogins: !production && !env.HUB_USERS,
     host: env.HOST || (production ? '0.0.0.0' : '127.0.0.1'),
     port: integer(env, 'PORT', 1880),
     dataDir,
@@ -109,6 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     redisUrl: env.REDIS_URL || undefined,
     store,
     simulators: env.HUB_SIMULATORS ? env.HUB_SIMULATORS !== 'off' : !production,
+    demoProperties,
     logLevel: env.HUB_LOG_LEVEL || 'info',
+    journal: loadJournalSettings(env),
+    paths: { root: repoRoot, mappings: mappingsDir },
   };
 }

@@ -46,9 +46,10 @@ export async function startDemoBackOffice(config: HubConfig, hubUrl: string): Pr
     dataDir: path.join(config.dataDir, 'simulators'),
     hubUrl,
     rabbitmqUrl: config.rabbitmqUrl,
-    properties: Number(process.env.HUB_DEMO_PROPERTIES) || undefined,
+    properties: config.demoProperties,
   });
-  // An operator's own setting wins over the simulators'.
+  // The flows read their endpoints from the environment (`${PLANNING_WSDL}` in a config node,
+  // as in production): the simulators' are written into it; an operator's own setting wins.
   for (const [name, value] of Object.entries(backOfficeEnvironment(sims))) if (!process.env[name]) process.env[name] = value;
   return sims;
 }

@@ -1,30 +1,23 @@
 import amqp from 'amqplib';
-import Redis from 'ioredis';
-import { registerHealthCheck } from './health';
+import type Redis from 'ioredis';
 
 /**
  * Health probes for the shared infrastructure. RabbitMQ: a short-lived connection
- * (heartbeat on) opened and closed; Redis: PING on one long-lived lazy client.
+ * (heartbeat on) opened and closed; Redis: PING on the hub's one Redis client.
  */
-export function registerRabbitmqHealth(url: string): () => Promise<void> {
-  registerHealthCheck('rabbitmq', async () => {
+export function rabbitmqHealth(url: string) {
+  return async () => {
     const connection = await amqp.connect(url, { timeout: 1500, heartbeat: 5 });
     const version = (connection as any).connection?.serverProperties?.version as string | undefined;
     await connection.close();
     return version ? `RabbitMQ ${version}` : undefined;
-  });
-  return async () => undefined;
+  };
 }
 
-export function registerRedisHealth(url: string): () => Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1500 });
-  client.on('error', () => undefined); // reported through the probe, not as an unhandled event
-  registerHealthCheck('redis', async () => {
-    if (client.status === 'wait' || client.status === 'end') await client.connect();
+export function redisHealth(client: Redis) {
+  return async () => {
+    if (client.status !== 'ready') throw new Error(`Redis connection is ${client.status}`);
     const answer = await client.ping();
     if (answer !== 'PONG') throw new Error(`PING answered ${answer}`);
-  });
-  return async () => {
-    client.disconnect();
   };
 }

@@ -13,16 +13,6 @@ export interface DependencyHealth {
 
 export type HealthCheck = () => Promise<string | void>;
 
-const checks = new Map<string, HealthCheck>();
-
-export function registerHealthCheck(name: string, check: HealthCheck): void {
-  checks.set(name, check);
-}
-
-export function unregisterHealthCheck(name: string): void {
-  checks.delete(name);
-}
-
 async function runCheck(check: HealthCheck, timeoutMs: number): Promise<DependencyHealth> {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
@@ -39,10 +29,18 @@ async function runCheck(check: HealthCheck, timeoutMs: number): Promise<Dependen
   }
 }
 
-export async function healthReport(timeoutMs = 2000) {
-  const names = [...checks.keys()];
-  const results = await Promise.all(names.map((n) => runCheck(checks.get(n)!, timeoutMs)));
-  const dependencies = Object.fromEntries(names.map((n, i) => [n, results[i]]));
-  const up = results.every((r) => r.status === 'up');
-  return { status: up ? 'up' : 'degraded', dependencies };
+export class HealthChecks {
+  private readonly checks = new Map<string, HealthCheck>();
+
+  register(name: string, check: HealthCheck): void {
+    this.checks.set(name, check);
+  }
+
+  async report(timeoutMs = 2000) {
+    const names = [...this.checks.keys()];
+    const results = await Promise.all(names.map((n) => runCheck(this.checks.get(n)!, timeoutMs)));
+    const dependencies = Object.fromEntries(names.map((n, i) => [n, results[i]]));
+    const up = results.every((r) => r.status === 'up');
+    return { status: up ? 'up' : 'degraded', dependencies };
+  }
 }

@@ -1,4 +1,4 @@
-import type { JournalStore, MessageRecord } from './journal/types';
+import { everyItem, type JournalStore, type MessageRecord } from './journal/types';
 
 /**
  * Which address does a target system hold for a person? Its lookups (FindParty,
@@ -46,21 +46,21 @@ function previousUprnSent(msg: Record<string, unknown> | undefined): string | un
 }
 
 export async function heldAddress(store: JournalStore, target: string, key: string): Promise<HeldAddress | undefined> {
-  const delivered = await store.listDeliveries({ target, key, status: ['delivered'], limit: 1000 });
-  const latest = delivered.items.sort((a, b) => b.order - a.order || b.seq - a.seq)[0];
+  const delivered = await everyItem((page) => store.listDeliveries({ target, key, status: ['delivered'], ...page }));
+  const latest = delivered.sort((a, b) => b.order - a.order || b.seq - a.seq)[0];
   if (latest) {
     const message = await store.getMessage(latest.messageId);
     const uprn = (message && addresses(message).new) ?? sentUprn(latest.resume?.msg);
     return uprn ? { uprn, basis: 'last-delivered', messageId: latest.messageId } : undefined;
   }
-  const messages = await store.listMessages({ key, limit: 1000 });
-  const first = messages.items.filter((m) => !m.editedFrom).sort((a, b) => a.receivedAt - b.receivedAt)[0];
+  const messages = await everyItem((page) => store.listMessages({ key, ...page }));
+  const first = messages.filter((m) => !m.editedFrom).sort((a, b) => a.receivedAt - b.receivedAt)[0];
   if (!first) return undefined;
   let uprn = addresses(first).old;
   if (!uprn) {
     // The CRM gave the old address as free text: the gazetteer's answer is in what the first change's delivery kept.
-    const kept = await store.listDeliveries({ target, key, messageId: first.id, limit: 10 });
-    uprn = kept.items.map((d) => previousUprnSent(d.resume?.msg)).find(Boolean);
+    const kept = await everyItem((page) => store.listDeliveries({ target, key, messageId: first.id, ...page }));
+    uprn = kept.map((d) => previousUprnSent(d.resume?.msg)).find(Boolean);
   }
   return uprn ? { uprn, basis: 'first-change', messageId: first.id } : undefined;
 }

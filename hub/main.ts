@@ -6,7 +6,7 @@ async function main() {
   const config = loadConfig();
   const hub = await startHub(config);
   const login =
-    config.profile === 'demo' && !process.env.HUB_USERS
+    config.demoLogins
       ? 'demo login: developer / council-hub-demo (editor), support / council-hub-demo (read-only)'
       : 'log in with a user from HUB_USERS';
   console.log(

@@ -4,19 +4,19 @@ import path from 'path';
 import express from 'express';
 import RED from 'node-red';
 import type { HubConfig } from './config';
-import { adminAuth } from './security';
-import { healthReport } from './health';
+import { adminAuth, consolePermissions } from './security';
 import { metricsRegistry } from './metrics';
-import { repoRoot } from './paths';
-import { registerRabbitmqHealth, registerRedisHealth } from './dependencies';
-import { openSqlite } from './store';
-import { hubServices } from './services';
-import { SqliteCrossReferences, RedisCrossReferences } from './xref';
-import { startDemoBackOffice } from './demo';
-import type { RunningSimulators } from '../simulators';
-import Redis from 'ioredis';
-import { attachJournal } from './journal/attach';
+import { openStores } from './composition';
+import { hubPortOf } from './composition';
+import { PORT_SETTING, type HubPort } from './port';
+import { observerFor } from './runtime/message-observer';
+import { Settlement } from './runtime/settlement';
+import { FlowTracker } from './flow-tracking/tracker';
+import { consoleApi } from './api/console-api';
+import { reconciliationApi } from './api/reconciliation-api';
 import { consolePage } from './console/page';
+import { hubServices } from './services';
+import type { RunningSimulators } from '../simulators';
 
 export interface RunningHub {
   url: string;
@@ -29,7 +29,7 @@ export interface RunningHub {
 }
 
 /** Node-RED's settings for the embedded runtime, derived from the hub's configuration. */
-export function nodeRedSettings(config: HubConfig) {
+export function nodeRedSettings(config: HubConfig, port?: HubPort) {
   return {
     uiHost: config.host,
     uiPort: config.port,
@@ -42,7 +42,7 @@ export function nodeRedSettings(config: HubConfig) {
     adminAuth: adminAuth(config.users),
     // The repository is itself a Node-RED module (package.json "node-red" section): its
     // nodes land in the palette and examples/ in Import > Examples.
-    nodesDir: [repoRoot],
+    nodesDir: [config.paths.root],
     functionExternalModules: false,
     externalModules: { palette: { allowInstall: false }, modules: { allowInstall: false } },
     telemetry: { enabled: false, updateNotification: false },
@@ -55,66 +55,78 @@ export function nodeRedSettings(config: HubConfig) {
       tours: false,
     },
     logging: { console: { level: config.logLevel, metrics: false, audit: config.profile === 'production' } },
+    // The hub's port for its nodes (hub/port.ts): how they reach the journal and stores.
+    ...(port ? { [PORT_SETTING]: port } : {}),
   };
 }
 
 /**
  * Starts Node-RED inside the hub's own HTTP server: editor, admin API, httpNode routes,
- * /healthz and /metrics share one port. Node-RED is a per-process singleton, so one
- * process runs one hub.
+ * /healthz, /livez and /metrics share one port. Node-RED is a per-process singleton, so
+ * one process runs one hub. The order matters: stores (composition root), the demo back
+ * office (its endpoints are the flows' environment), the message observer and its
+ * consumers, then the flows.
  */
 export async function startHub(config: HubConfig): Promise<RunningHub> {
   fs.mkdirSync(path.join(config.dataDir, 'node-red'), { recursive: true });
   const releases: Array<() => Promise<void>> = [];
-  const store = openSqlite(config.dataDir);
-  releases.push(async () => {
-    store.close();
-  });
-  if (config.rabbitmqUrl) releases.push(registerRabbitmqHealth(config.rabbitmqUrl));
-  if (config.redisUrl) releases.push(registerRedisHealth(config.redisUrl));
+  const stores = openStores(config);
+  releases.push(() => stores.close());
 
   const app = express();
   app.disable('x-powered-by');
   const server = http.createServer(app);
 
+  // Ready only once the flows run: before that the flows' SOAP services and routes answer
+  // 404, and a load balancer must not send traffic. /livez says only that the process answers.
+  let ready = false;
+  app.get('/livez', (_req, res) => {
+    res.json({ status: 'alive', ready });
+  });
   app.get('/healthz', async (_req, res) => {
-    const report = await healthReport();
+    const report = await stores.health.report();
+    if (!ready) {
+      res.status(503).json({ ...report, status: 'starting', detail: 'the flows are not started yet' });
+      return;
+    }
     res.status(report.status === 'up' ? 200 : 503).json(report);
   });
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
 
-  // Whom the hub found in each system: in Redis when several instances share the work.
-  if (config.store === 'redis' && config.redisUrl) {
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
-    redis.on('error', () => undefined); // surfaced through /healthz and the calls that fail
-    // Beside the journal's keys, so a deployment's (or a test run's) prefix keeps them together.
-    hubServices.crossReferences = new RedisCrossReferences(redis, `${process.env.HUB_JOURNAL_PREFIX || 'council-hub:journal:'}xref:`);
-    // Shared with the nodes: e.g. sftp-watch's lock, so one instance polls a folder at a time.
-    hubServices.redis = redis;
-    releases.push(async () => {
-      delete hubServices.redis;
-      redis.disconnect();
-    });
-  } else {
-    hubServices.crossReferences = new SqliteCrossReferences(store);
-  }
-
   // The demo profile's simulators start first: the flows read their endpoints at start.
+  // Loaded only in the demo: production never loads the simulators' code.
   let backOffice: RunningSimulators | undefined;
   if (config.simulators) {
+    const { startDemoBackOffice } = require('./demo') as typeof import('./demo');
     const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
     const started = await startDemoBackOffice(config, `http://${shownHost}:${config.port}`);
     backOffice = started;
     releases.push(() => started.stop());
   }
 
-  RED.init(server, nodeRedSettings(config) as any);
-  // The journal: store, flow hooks, retries, recovery, console API (before RED.start, so nodes find it).
-  const journal = attachJournal(RED, config, store);
-  releases.push(() => journal.stop());
-  // The support console's page (its data comes from /api/console, behind the login).
+  // One observer of Node-RED's message runtime; settlement and journey tracking consume it.
+  const observer = observerFor(RED.hooks as never);
+  const settlement = new Settlement(observer, () => RED.util.generateId());
+  const port = hubPortOf(config, stores, settlement);
+  RED.init(server, nodeRedSettings(config, port) as any);
+  const tracker = new FlowTracker(
+    stores.journal,
+    { observer, getNode: (id) => (RED.nodes as unknown as { getNode(id: string): unknown }).getNode(id), events: RED.events, log: RED.log },
+    { pollMs: config.journal.pollMs, retentionMs: config.journal.retentionMs },
+  );
+  tracker.start();
+  releases.push(() => tracker.stop());
+
+  // The support console's API (behind the login) and page (its data comes from the API).
+  const look = RED.auth.needsPermission(consolePermissions.look);
+  const act = RED.auth.needsPermission(consolePermissions.act);
+  RED.httpAdmin.use('/api/console', consoleApi(stores.journal, { read: look, write: act }));
+  // TEMPORARY until the reconciliation API takes its dependencies (in progress).
+  hubServices.journal = stores.journal;
+  hubServices.crossReferences = stores.crossReferences;
+  RED.httpAdmin.use('/api/console', reconciliationApi(look));
   app.use('/console', consolePage());
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
@@ -125,21 +137,26 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   });
   // "Up" means the flows are running, not just the editor: wait for Node-RED to start them.
   const flowsStarted = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
+  RED.events.on('flows:started', () => (ready = true));
+  RED.events.on('flows:stopped', () => (ready = false));
   await RED.start();
   await flowsStarted;
+  ready = true;
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  const listening = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
   return {
-    url: `http://${shownHost}:${port}`,
+    url: `http://${shownHost}:${listening}`,
     server,
     red: RED,
     config,
     backOffice,
     async stop() {
+      ready = false;
       await RED.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const release of releases.reverse()) await release();
+      observer.uninstall();
     },
   };
 }

@@ -1,7 +1,6 @@
 import fs from 'fs';
 import path from 'path';
 import Database from 'better-sqlite3';
-import { registerHealthCheck } from './health';
 
 /**
  * The embedded SQLite database file under the data folder. WAL mode with synchronous=FULL
@@ -14,9 +13,5 @@ export function openSqlite(dataDir: string, name = 'hub.db'): Database.Database 
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
-  registerHealthCheck('store', async () => {
-    db.prepare('select 1').get();
-    return `sqlite ${path.join(dataDir, name)}`;
-  });
   return db;
 }

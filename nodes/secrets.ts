@@ -5,8 +5,13 @@
  * the demo, names variables instead (e.g. PLANNING_PASSWORD), set by the operator or, in
  * the demo profile, by the hub from its simulators.
  */
-export function secret(credential: string | undefined, envName: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export type Environment = Record<string, string | undefined> | ((name: string) => string | undefined);
+
+/** `env` is the node's environment: RED.util.getSetting(node, name) in a node (flow, group and process variables). */
+export function secret(credential: string | undefined, envName: string | undefined, env: Environment): string | undefined {
   if (credential) return credential;
   const name = envName?.trim();
-  return name ? env[name] : undefined;
+  if (!name) return undefined;
+  const value = typeof env === 'function' ? env(name) : env[name];
+  return value === undefined || value === null || value === '' ? undefined : String(value);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Compiles the TypeScript (tsc) and copies each node's editor files (.html, locales/,
-// icons/) next to its compiled .js, which is where Node-RED looks for them.
+// icons/) next to its compiled .js, which is where Node-RED looks for them, and the
+// adapters' WSDL and schema files next to theirs.
 // `--if-needed` (used by `npm start`) skips the work when dist/ is newer than every source.
 'use strict';
 const fs = require('fs');
@@ -48,6 +49,8 @@ if (process.argv.includes('--if-needed') && upToDate()) process.exit(0);
 const tsc = require.resolve('typescript/bin/tsc');
 const result = spawnSync(process.execPath, [tsc, '-p', root], { stdio: 'inherit' });
 copyEditorFiles(path.join(root, 'nodes'), path.join(dist, 'nodes'));
+// The adapters' own files (WSDLs) sit beside their compiled code, so an adapter finds them by __dirname.
+copyEditorFiles(path.join(root, 'adapters'), path.join(dist, 'adapters'));
 if (result.status !== 0) {
   console.error('build: TypeScript reported errors (see above)');
   process.exit(result.status || 1);

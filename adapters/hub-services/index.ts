@@ -1,10 +1,9 @@
 import path from 'path';
-import { repoRoot } from '../../hub/paths';
 
 /**
  * The hub's own SOAP services (CONTRACTS.md, "The hub's own SOAP services"): their WSDLs
- * (in this folder, read from the source tree: the build copies no WSDL) and the paths the
- * hub serves them on.
+ * (in this folder; the build copies them beside the compiled code) and the paths the hub
+ * serves them on.
  */
 export interface HubSoapService {
   service: string;
@@ -13,7 +12,7 @@ export interface HubSoapService {
   operation: string;
 }
 
-const folder = path.join(repoRoot, 'adapters', 'hub-services');
+const folder = __dirname;
 
 export const contactEventService: HubSoapService = {
   service: 'ContactEventService',

@@ -2,8 +2,8 @@ import fs from 'fs';
 import path from 'path';
 import jsonata from 'jsonata';
 import { checkSchema, describeProblems, isSchemaName, type SchemaName, type SchemaProblem } from '../canonical/schemas';
+import { HubError, errorCode, isClassified } from '../errors';
 import { standardFunctions } from './functions';
-import { mappingsDir } from '../../hub/paths';
 
 /**
  * The mapping library: JSONata files in mappings/ (one per direction and system), each
@@ -19,8 +19,6 @@ import { mappingsDir } from '../../hub/paths';
  * schema of the same name is checked against it.
  */
 
-export const DEFAULT_MAPPINGS_DIR = mappingsDir;
-
 const MAPPING_NAME = /^[a-z0-9][a-z0-9-]*$/;
 const EXTENSION = '.jsonata';
 
@@ -28,8 +26,14 @@ export type MappingStage = 'load' | 'compile' | 'evaluate' | 'validate';
 
 export interface MappingErrorDetails {
   stage: MappingStage;
-  /** JSONata error code (e.g. "S0211", "D3137" for $error). */
+  /** JSONata error code (e.g. "S0211", "D3137" for $error); the message names it. */
   code?: string;
+  /**
+   * The error's contract code when JSONata gives none: the code of the hub error a function
+   * threw (INVALID_POSTCODE, ADDRESS_TOO_LONG...), else one of the library's own
+   * (MAPPING_NOT_FOUND, MAPPING_SCHEMA_MISMATCH...). Default MAPPING_<STAGE>.
+   */
+  failureCode?: string;
   /** Character offset in the mapping file where JSONata stopped, and its line and column. */
   position?: number;
   line?: number;
@@ -43,12 +47,14 @@ export interface MappingErrorDetails {
   cause?: unknown;
 }
 
-/** Any failure of a mapping: names the mapping, and where JSONata or the target schema objected. */
-export class MappingError extends Error {
-  /** The same input fails the same way every time: retrying cannot help, a person must look. */
-  readonly transient = false;
+/**
+ * Any failure of a mapping: names the mapping, and where JSONata or the target schema objected.
+ * Permanent (transient false): a mapping is a pure function of its input and the files
+ * deployed with the hub, so the same input fails the same way every time; retrying cannot
+ * help, a person must look. Its code is JSONata's (S0211, D3137) or failureCode.
+ */
+export class MappingError extends HubError {
   readonly stage: MappingStage;
-  readonly code?: string;
   readonly position?: number;
   readonly line?: number;
   readonly column?: number;
@@ -59,10 +65,12 @@ export class MappingError extends Error {
   readonly problems?: SchemaProblem[];
 
   constructor(readonly mapping: string, readonly reason: string, details: MappingErrorDetails) {
-    super(`mapping "${mapping}": ${reason}${MappingError.where(details)}`, { cause: details.cause });
+    super(details.code ?? details.failureCode ?? `MAPPING_${details.stage.toUpperCase()}`, `mapping "${mapping}": ${reason}${MappingError.where(details)}`, {
+      transient: false,
+      cause: details.cause,
+    });
     this.name = 'MappingError';
     this.stage = details.stage;
-    this.code = details.code;
     this.position = details.position;
     this.line = details.line;
     this.column = details.column;
@@ -99,8 +107,8 @@ export interface CompiledMapping {
 }
 
 export interface MappingLibraryOptions {
-  /** Folder of the .jsonata files (default: the repository's mappings/). */
-  mappingsDir?: string;
+  /** Folder of the .jsonata files (the hub passes the repository's mappings/). */
+  mappingsDir: string;
   /** Folder of the configuration tables (default: <mappingsDir>/config). */
   configDir?: string;
 }
@@ -141,8 +149,8 @@ export class MappingLibrary {
   private readonly compiled = new Map<string, CompiledMapping>();
   private readonly tables = new Map<string, CachedTable>();
 
-  constructor(options: MappingLibraryOptions = {}) {
-    this.mappingsDir = path.resolve(options.mappingsDir ?? DEFAULT_MAPPINGS_DIR);
+  constructor(options: MappingLibraryOptions) {
+    this.mappingsDir = path.resolve(options.mappingsDir);
     this.configDir = path.resolve(options.configDir ?? path.join(this.mappingsDir, 'config'));
   }
 
@@ -168,14 +176,14 @@ export class MappingLibrary {
   /** The compiled mapping, compiled at most once per version of its file. Throws MappingError. */
   load(name: string): CompiledMapping {
     if (typeof name !== 'string' || !MAPPING_NAME.test(name)) {
-      throw new MappingError(String(name), 'is not a mapping name (lower-case letters, digits and hyphens)', { stage: 'load' });
+      throw new MappingError(String(name), 'is not a mapping name (lower-case letters, digits and hyphens)', { stage: 'load', failureCode: 'MAPPING_INVALID_NAME' });
     }
     const file = path.join(this.mappingsDir, name + EXTENSION);
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
     } catch {
-      throw new MappingError(name, `no such mapping: ${file} does not exist`, { stage: 'load' });
+      throw new MappingError(name, `no such mapping: ${file} does not exist`, { stage: 'load', failureCode: 'MAPPING_NOT_FOUND' });
     }
     const cached = this.compiled.get(name);
     if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
@@ -183,10 +191,10 @@ export class MappingLibrary {
     const source = fs.readFileSync(file, 'utf8');
     const header = readMappingHeader(source);
     if (!header.target) {
-      throw new MappingError(name, `${file} has no "@target <schema>" in its header comment`, { stage: 'load' });
+      throw new MappingError(name, `${file} has no "@target <schema>" in its header comment`, { stage: 'load', failureCode: 'MAPPING_INVALID_HEADER' });
     }
     if (!isSchemaName(header.target)) {
-      throw new MappingError(name, `its @target "${header.target}" is not a known schema`, { stage: 'load' });
+      throw new MappingError(name, `its @target "${header.target}" is not a known schema`, { stage: 'load', failureCode: 'MAPPING_INVALID_HEADER' });
     }
     let expression: jsonata.Expression;
     try {
@@ -227,7 +235,7 @@ export class MappingLibrary {
     const output = result === undefined ? undefined : JSON.parse(JSON.stringify(result));
     if (output === undefined) {
       throw new MappingError(name, `produced no output (the input did not have what it reads)`, {
-        stage: 'validate', schema: mapping.info.target,
+        stage: 'validate', schema: mapping.info.target, failureCode: 'MAPPING_NO_OUTPUT',
       });
     }
     const check = checkSchema<T>(mapping.info.target, output);
@@ -235,6 +243,7 @@ export class MappingLibrary {
       const first = check.problems[0];
       throw new MappingError(name, `output does not match schema ${mapping.info.target}: ${describeProblems(check.problems)}`, {
         stage: 'validate',
+        failureCode: 'MAPPING_SCHEMA_MISMATCH',
         schema: mapping.info.target,
         schemaPath: first?.schemaPath,
         instancePath: first?.instancePath,
@@ -263,12 +272,12 @@ export class MappingLibrary {
         try {
           value = JSON.parse(fs.readFileSync(full, 'utf8'));
         } catch (err) {
-          throw new MappingError(mapping, `configuration table ${full} is not valid JSON: ${(err as Error).message}`, { stage: 'load' });
+          throw new MappingError(mapping, `configuration table ${full} is not valid JSON: ${(err as Error).message}`, { stage: 'load', failureCode: 'MAPPING_CONFIG_INVALID' });
         }
         if (isSchemaName(base)) {
           const check = checkSchema(base, value);
           if (!check.valid) {
-            throw new MappingError(mapping, `configuration table ${full} ${describeProblems(check.problems)}`, { stage: 'load' });
+            throw new MappingError(mapping, `configuration table ${full} ${describeProblems(check.problems)}`, { stage: 'load', failureCode: 'MAPPING_CONFIG_INVALID' });
           }
         }
         table = { value, mtimeMs: stat.mtimeMs, size: stat.size };
@@ -282,14 +291,16 @@ export class MappingLibrary {
   private jsonataError(name: string, source: string, stage: MappingStage, err: unknown): MappingError {
     const e = err as { message?: string; code?: string; position?: number; token?: string };
     const where = typeof e.position === 'number' ? { position: e.position, ...lineAndColumn(source, e.position) } : {};
-    return new MappingError(name, e.message ?? String(err), { stage, code: e.code, token: e.token, ...where, cause: err });
+    // A hub error thrown by a function ($normalisePostcode, $addressLines) keeps its code as
+    // the contract code; only JSONata's own codes are JSONata codes (and named in the message).
+    const own = isClassified(err);
+    return new MappingError(name, e.message ?? String(err), {
+      stage,
+      code: own ? undefined : e.code,
+      failureCode: own ? errorCode(err) : undefined,
+      token: e.token,
+      ...where,
+      cause: err,
+    });
   }
-}
-
-let shared: MappingLibrary | undefined;
-
-/** The hub's one library over mappings/, shared by every map node. */
-export function defaultMappingLibrary(): MappingLibrary {
-  shared ??= new MappingLibrary();
-  return shared;
 }

@@ -12,7 +12,7 @@ import { jsonDiff } from './json-diff';
  *                                              {"pattern": "regular expression"}, {"stage": "evaluate"}
  *   <fixtures>/<mapping>/<case>.env.json       optional bindings ({"partyId": "P1"} is $partyId)
  *
- * Usage: node dist/adapters/mapping/run-fixtures.js [fixturesDir] [--mappings mappingsDir]
+ * Usage: node dist/adapters/mapping/run-fixtures.js [fixturesDir] [--mappings mappingsDir (default ./mappings)]
  * Prints a readable diff for each failure and, last, "N passed, N failed"; exits 1 on any failure.
  */
 
@@ -34,8 +34,8 @@ export interface FixtureRunSummary {
 export interface FixtureRunOptions {
   /** Default: <mappingsDir>/fixtures. */
   fixturesDir?: string;
-  /** Default: the repository's mappings/. */
-  mappingsDir?: string;
+  /** The folder of the mappings (the repository's mappings/). */
+  mappingsDir: string;
 }
 
 interface ExpectedError {
@@ -95,7 +95,7 @@ async function runCase(library: MappingLibrary, mapping: string, dir: string, na
   return jsonDiff(expected, output);
 }
 
-export async function runFixtures(options: FixtureRunOptions = {}): Promise<FixtureRunSummary> {
+export async function runFixtures(options: FixtureRunOptions): Promise<FixtureRunSummary> {
   const library = new MappingLibrary({ mappingsDir: options.mappingsDir });
   const defaultFixtures = path.join(library.mappingsDir, 'fixtures');
   const fixturesDir = path.resolve(options.fixturesDir ?? defaultFixtures);
@@ -147,7 +147,8 @@ export function formatFixtureReport(summary: FixtureRunSummary): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const options: FixtureRunOptions = {};
+  // npm runs scripts from the repository root, where mappings/ is.
+  const options: FixtureRunOptions = { mappingsDir: path.resolve('mappings') };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--mappings') options.mappingsDir = argv[++i];
     else options.fixturesDir = argv[i];

@@ -1,4 +1,5 @@
-import type { CrossReferenceStore } from '../../hub/xref';
+import { HubError } from '../errors';
+import type { CrossReferenceStore } from './cross-references';
 
 /**
  * Finding a person in a back-office system before sending it a change. The rules
@@ -54,9 +55,17 @@ const lookups: Record<LookupSystem, SystemLookup> = {
   },
 };
 
-export class LookupInputError extends Error {
-  constructor(message: string) {
-    super(message);
+export type LookupInputCode = 'LOOKUP_UNKNOWN_SYSTEM' | 'LOOKUP_NO_CONTACT_ID' | 'LOOKUP_INCOMPLETE_PERSON';
+
+/**
+ * The person cannot be looked up as given (no contact id, no surname or previous UPRN, a
+ * system without a lookup): permanent, the same message fails the same way every time.
+ */
+export class LookupInputError extends HubError {
+  declare readonly code: LookupInputCode;
+
+  constructor(code: LookupInputCode, message: string) {
+    super(code, message, { transient: false });
     this.name = 'LookupInputError';
   }
 }
@@ -68,12 +77,12 @@ function asList(value: unknown): Array<Record<string, unknown>> {
 
 export async function findPerson(system: LookupSystem, person: PersonToFind, deps: { call: SoapCall; xref: CrossReferenceStore }): Promise<LookupResult> {
   const lookup = lookups[system];
-  if (!lookup) throw new LookupInputError(`no lookup for system "${system}"`);
-  if (!person.contactId) throw new LookupInputError('the person has no CRM contact id to remember them by');
+  if (!lookup) throw new LookupInputError('LOOKUP_UNKNOWN_SYSTEM', `no lookup for system "${system}"`);
+  if (!person.contactId) throw new LookupInputError('LOOKUP_NO_CONTACT_ID', 'the person has no CRM contact id to remember them by');
   const known = await deps.xref.find(person.contactId, system);
   if (known) return { outcome: 'found', ids: known.ids, via: 'cross-reference' };
   if (!person.surname || !person.previousUprn) {
-    throw new LookupInputError(`cannot look up in ${system} without a surname and the previous address's UPRN`);
+    throw new LookupInputError('LOOKUP_INCOMPLETE_PERSON', `cannot look up in ${system} without a surname and the previous address's UPRN`);
   }
   const response = await deps.call(lookup.operation, lookup.args(person));
   const found = asList(response?.[lookup.listElement]);

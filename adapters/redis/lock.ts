@@ -36,16 +36,40 @@ export async function tryAcquireLock(redis: Redis, key: string, ttlMs: number): 
 
 /**
  * Runs `work` only if this instance gets the lock; renews it at a third of its expiry
- * while the work runs. Returns undefined when another instance holds the lock.
+ * while the work runs. Returns undefined when another instance holds the lock. A renewal
+ * that fails (Redis unreachable) or finds the lock gone (it expired and another instance
+ * took it) is told to `onLost` once, so the caller can log it and stop handing out work:
+ * another instance may be doing the same work now.
  */
-export async function withLock<T>(redis: Redis, key: string, ttlMs: number, work: () => Promise<T>): Promise<{ result: T } | undefined> {
+export async function withLock<T>(
+  redis: Redis,
+  key: string,
+  ttlMs: number,
+  work: () => Promise<T>,
+  onLost: (error: Error) => void = () => undefined,
+): Promise<{ result: T } | undefined> {
   const lock = await tryAcquireLock(redis, key, ttlMs);
   if (!lock) return undefined;
-  const renewal = setInterval(() => void lock.renew().catch(() => undefined), Math.max(100, Math.floor(ttlMs / 3)));
+  let lost = false;
+  const lose = (error: Error) => {
+    if (lost) return;
+    lost = true;
+    clearInterval(renewal);
+    onLost(error);
+  };
+  const renewal = setInterval(() => {
+    lock.renew().then(
+      (held) => {
+        if (!held) lose(new Error(`lock ${key} expired and was taken by another instance while this one worked`));
+      },
+      (err: Error) => lose(new Error(`lock ${key} could not be renewed: ${err.message}`)),
+    );
+  }, Math.max(100, Math.floor(ttlMs / 3)));
   try {
     return { result: await work() };
   } finally {
     clearInterval(renewal);
-    await lock.release().catch(() => undefined);
+    // A lock that cannot be released expires by itself after ttlMs; say so rather than hide it.
+    if (!lost) await lock.release().catch((err: Error) => onLost(new Error(`lock ${key} could not be released (it expires in ${ttlMs} ms): ${err.message}`)));
   }
 }

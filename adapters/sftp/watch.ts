@@ -155,7 +155,9 @@ export class SftpFolderWatcher {
   private async runCycle(): Promise<void> {
     try {
       if (this.options.redis) {
-        const held = await withLock(this.options.redis, this.lockKey, this.options.lockTtlMs ?? 30000, () => this.poll(true));
+        const held = await withLock(this.options.redis, this.lockKey, this.options.lockTtlMs ?? 30000, () => this.poll(true), (error) =>
+          this.options.onError?.(error),
+        );
         if (!held) {
           this.status('standby', 'another hub instance is polling this folder');
           return;

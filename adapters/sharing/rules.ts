@@ -1,7 +1,7 @@
 import fs from 'fs';
 import path from 'path';
-import { mappingsDir } from '../../hub/paths';
 import { checkSchema, describeProblems } from '../canonical/schemas';
+import { HubError } from '../errors';
 
 /**
  * The council's data-sharing rules (mappings/config/sharing-rules.json): per target system,
@@ -12,7 +12,10 @@ import { checkSchema, describeProblems } from '../canonical/schemas';
  * always kept: it says what the rest is.
  */
 
-export const DEFAULT_SHARING_RULES_FILE = path.join(mappingsDir, 'config', 'sharing-rules.json');
+/** Where the rules live beside the mappings: <mappingsDir>/config/sharing-rules.json. */
+export function sharingRulesFile(mappingsDir: string): string {
+  return path.join(mappingsDir, 'config', 'sharing-rules.json');
+}
 
 export interface SharingRules {
   description?: string;
@@ -39,9 +42,14 @@ export interface SkippedEvent {
 
 export type SharingDecision = SharedEvent | SkippedEvent;
 
-export class SharingRulesError extends Error {
-  constructor(message: string) {
-    super(message);
+/**
+ * The rules file is missing (SHARING_RULES_MISSING) or broken (SHARING_RULES_INVALID).
+ * Permanent, as a broken mapping is: the rules are deployed with the hub, and until a
+ * person fixes them every try fails the same way (and nothing is shared meanwhile).
+ */
+export class SharingRulesError extends HubError {
+  constructor(message: string, code: 'SHARING_RULES_MISSING' | 'SHARING_RULES_INVALID' = 'SHARING_RULES_INVALID') {
+    super(code, message, { transient: false });
     this.name = 'SharingRulesError';
   }
 }
@@ -109,14 +117,14 @@ export function decideSharing(rules: SharingRules, target: string, event: unknow
 export class SharingPolicy {
   private cached?: { rules: SharingRules; mtimeMs: number; size: number };
 
-  constructor(readonly file: string = DEFAULT_SHARING_RULES_FILE) {}
+  constructor(readonly file: string) {}
 
   rules(): SharingRules {
     let stat: fs.Stats;
     try {
       stat = fs.statSync(this.file);
     } catch {
-      throw new SharingRulesError(`sharing rules file ${this.file} does not exist`);
+      throw new SharingRulesError(`sharing rules file ${this.file} does not exist`, 'SHARING_RULES_MISSING');
     }
     if (!this.cached || this.cached.mtimeMs !== stat.mtimeMs || this.cached.size !== stat.size) {
       const rules = parseSharingRules(fs.readFileSync(this.file, 'utf8'), this.file);

@@ -1,22 +1,24 @@
 import type { EventEmitter } from 'events';
 import { Journal, RunTask, deliveryTag } from '../journal/journal';
 import { copyOf, storableMessage } from '../journal/snapshot';
-import type { DeliveryRecord, Hop, ResumePoint, StoredMessage } from '../journal/types';
+import type { Hop as JournalHop, ResumePoint, StoredMessage } from '../journal/types';
+import type { Hop, MessageObserver } from '../runtime/message-observer';
 
 /**
- * Follows journalled messages through Node-RED, for any node (core nodes included), with
- * the runtime's hooks (seen working on node-red 4.1.8):
- *  - onReceive: the message is about to enter a node. A copy is kept (in memory) so that a
+ * Follows journalled messages through Node-RED, for any node (core nodes included), from
+ * the message observer's events (hub/runtime/message-observer.ts):
+ *  - entered: the message is about to enter a node. A copy is kept (in memory) so that a
  *    failure there can be retried and replayed from that node with the message as it was.
- *  - onComplete: the node is done with it, perhaps with an error. The hop (node, timings,
- *    error) goes to the journal's provenance; an error becomes a failed delivery that will
- *    re-run that node.
+ *  - failed: the node reported an error (done(err) or node.error(err, msg)). It becomes a
+ *    failed delivery that will re-run that node: the one path by which failures reach the
+ *    journal, so flows need no Catch node to be journalled.
+ *  - finished: the hop (node, timings, error) goes to the journal's provenance.
  * It also runs what the journal asks to run (retries, released deliveries, replays,
  * recovery) with RED.nodes.getNode(id).receive(msg) or .send(msg), polls for due retries,
  * and prunes by the retention setting.
  */
 export interface FlowRuntime {
-  hooks: { add(name: string, hook: (event: any) => unknown): void; remove(name: string): void; has?(name: string): boolean };
+  observer: MessageObserver;
   getNode(id: string): any;
   events: EventEmitter;
   log?: { warn(message: string): void; error(message: string): void };
@@ -33,28 +35,20 @@ export interface FlowTrackerOptions {
   recover?: boolean;
 }
 
-interface AtNode {
-  snapshot: StoredMessage;
-  hop: Hop;
-}
-
-const HOOK = 'councilHubJournal';
-/** A message that never completes at a node (a handler without done) is forgotten after this. */
-const FORGET_AFTER_MS = 10 * 60 * 1000;
-const MAX_TRACKED = 20000;
-
 function journalledId(msg: any): string | undefined {
   const id = msg?.journal?.messageId;
   return typeof id === 'string' ? id : undefined;
 }
 
 export class FlowTracker {
-  private readonly atNode = new Map<string, AtNode>();
-  private hopBuffer: Hop[] = [];
+  /** The message as it entered each hop under way, for a retry from that node. */
+  private readonly snapshots = new Map<Hop, StoredMessage>();
+  private hopBuffer: JournalHop[] = [];
   private readonly queued: RunTask[] = [];
   private ready = false;
   private recovered = false;
   private timers: NodeJS.Timeout[] = [];
+  private unsubscribe?: () => void;
   private readonly onRun = (task: RunTask) => this.run(task);
   private readonly onStarted = () => this.flowsStarted();
   private readonly onStopped = () => (this.ready = false);
@@ -66,9 +60,13 @@ export class FlowTracker {
     private readonly options: FlowTrackerOptions = {},
   ) {}
 
-  /** Installs the hooks and starts the retry poller; runs recovery once the flows start. */
+  /** Subscribes to the observer and starts the retry poller; runs recovery once the flows start. */
   start(): void {
-    this.installHooks();
+    this.unsubscribe = this.runtime.observer.subscribe({
+      entered: (hop) => this.entered(hop),
+      failed: (hop, error) => this.failed(hop, error),
+      finished: (hop) => this.finished(hop),
+    });
     this.journal.on('run', this.onRun);
     this.runtime.events.on('flows:started', this.onStarted);
     this.runtime.events.on('flows:stopped', this.onStopped);
@@ -85,18 +83,9 @@ export class FlowTracker {
     this.journal.off('run', this.onRun);
     this.runtime.events.off('flows:started', this.onStarted);
     this.runtime.events.off('flows:stopped', this.onStopped);
-    for (const name of ['onReceive', 'postReceive', 'onComplete']) this.runtime.hooks.remove(`${name}.${HOOK}`);
+    this.unsubscribe?.();
     this.ready = false;
     await this.flushHops();
-  }
-
-  /** The test helper clears every hook when it loads a flow: install again when ours is gone. */
-  private installHooks(): void {
-    const hooks = this.runtime.hooks;
-    if (hooks.has?.(`onComplete.${HOOK}`)) return;
-    hooks.add(`onReceive.${HOOK}`, (event: any) => this.received(event));
-    hooks.add(`postReceive.${HOOK}`, (event: any) => this.handedOver(event));
-    hooks.add(`onComplete.${HOOK}`, (event: any) => this.completed(event));
   }
 
   private warn(message: string): void {
@@ -105,7 +94,7 @@ export class FlowTracker {
   }
 
   private flowsStarted(): void {
-    this.installHooks();
+    this.runtime.observer.install();
     this.ready = true;
     const waiting = this.queued.splice(0);
     for (const task of waiting) this.run(task);
@@ -115,109 +104,58 @@ export class FlowTracker {
     }
   }
 
-  // ---- hooks (they must never throw or hold the message up) ------------------------------
+  // ---- observer events (they must never throw or hold the message up) -------------------
 
-  private received(event: any): void {
-    const msg = event.msg;
-    const messageId = journalledId(msg);
-    if (!messageId) return;
-    const node = event.destination?.node;
-    const nodeId: string = event.destination?.id;
+  private entered(hop: Hop): void {
+    if (!journalledId(hop.msg)) return;
     try {
-      const hop: Hop = {
-        messageId,
-        msgid: msg._msgid,
-        nodeId,
-        startedAt: Date.now(),
-        ...(msg.delivery?.id ? { deliveryId: msg.delivery.id } : {}),
-        ...(node?.type ? { nodeType: node.type } : {}),
-        ...(node?.name ? { nodeName: node.name } : {}),
-        ...(node?.z ? { flowId: node.z } : {}),
-      };
-      if (this.atNode.size >= MAX_TRACKED) this.forgetOld(true);
-      this.atNode.set(`${msg._msgid}|${nodeId}`, { snapshot: storableMessage(msg), hop });
+      this.snapshots.set(hop, storableMessage(hop.msg));
     } catch (err) {
-      this.warn(`could not follow message ${messageId} into node ${nodeId}: ${(err as Error).message}`);
+      this.warn(`could not follow message ${journalledId(hop.msg)} into node ${hop.nodeId}: ${(err as Error).message}`);
     }
   }
 
-  /** A node whose handler takes no `done` never completes: its hop ends when the handler has run. */
-  private handedOver(event: any): void {
-    const node = event.destination?.node;
-    if (!node || node._expectedDoneCount !== 0 || !journalledId(event.msg)) return;
-    const entry = this.atNode.get(`${event.msg._msgid}|${event.destination.id}`);
-    if (!entry) return;
-    this.atNode.delete(`${event.msg._msgid}|${event.destination.id}`);
-    this.finishHop(entry.hop);
-  }
-
-  private completed(event: any): void {
-    const msg = event.msg;
-    const messageId = journalledId(msg);
+  private failed(hop: Hop, error: unknown): void {
+    const messageId = journalledId(hop.msg);
     if (!messageId) return;
-    const nodeId: string = event.node?.id;
-    const node = event.node?.node;
-    const key = `${msg._msgid}|${nodeId}`;
-    const entry = this.atNode.get(key);
-    this.atNode.delete(key);
-    const error = event.error;
-    if (entry) this.finishHop(entry.hop, error);
-    const snapshot = entry?.snapshot ?? storableMessage(msg);
-    const work = error
-      ? this.failed(messageId, snapshot, error, { nodeId, nodeType: node?.type, nodeName: node?.name })
-      : msg.delivery?.target === 'hub' && msg.delivery.id
-        ? this.journal.hubStagePassed(msg.delivery.id, nodeId)
-        : undefined;
-    work?.catch((err) => this.warn(`could not record the outcome of node ${nodeId} for message ${messageId}: ${(err as Error).message}`));
+    const snapshot = this.snapshots.get(hop) ?? storableMessage(hop.msg);
+    const resume: ResumePoint = { nodeId: hop.nodeId, how: 'receive', msg: snapshot };
+    const where = { nodeId: hop.nodeId, nodeType: hop.node?.type, nodeName: hop.node?.name };
+    const delivery = snapshot.delivery as { id?: string; attempt?: number } | undefined;
+    const work = delivery?.id ? this.journal.fail(delivery.id, error, where, resume, delivery.attempt) : this.journal.failBeforeDelivery(messageId, error, where, resume);
+    work.catch((err) => this.warn(`could not record the failure of node ${hop.nodeId} for message ${messageId}: ${(err as Error).message}`));
+    if (!this.snapshots.has(hop)) this.recordHop(hop, messageId); // a failure outside any hop
   }
 
-  private finishHop(hop: Hop, error?: unknown): void {
+  private finished(hop: Hop): void {
+    const messageId = journalledId(hop.msg);
+    const snapshot = this.snapshots.get(hop);
+    this.snapshots.delete(hop);
+    if (!messageId) return;
+    this.recordHop(hop, messageId, snapshot);
+    const delivery = (snapshot ?? hop.msg).delivery as { id?: string; target?: string } | undefined;
+    if (hop.error === undefined && !hop.abandoned && delivery?.target === 'hub' && delivery.id) {
+      this.journal.hubStagePassed(delivery.id, hop.nodeId).catch((err) => this.warn(`could not record that node ${hop.nodeId} passed message ${messageId}: ${(err as Error).message}`));
+    }
+  }
+
+  private recordHop(hop: Hop, messageId: string, snapshot?: StoredMessage): void {
     const finishedAt = Date.now();
+    const delivery = (snapshot ?? hop.msg).delivery as { id?: string } | undefined;
+    const error = hop.abandoned ? 'no completion reported by the node' : hop.error !== undefined ? String((hop.error as Error)?.message ?? hop.error) : undefined;
     this.hopBuffer.push({
-      ...hop,
+      messageId,
+      msgid: hop.msgid,
+      nodeId: hop.nodeId,
+      startedAt: hop.startedAt,
       finishedAt,
       durationMs: finishedAt - hop.startedAt,
-      ...(error ? { error: String((error as Error)?.message ?? error) } : {}),
+      ...(delivery?.id ? { deliveryId: delivery.id } : {}),
+      ...(hop.node?.type ? { nodeType: hop.node.type } : {}),
+      ...(hop.node?.name ? { nodeName: hop.node.name } : {}),
+      ...(hop.node?.z ? { flowId: hop.node.z } : {}),
+      ...(error ? { error } : {}),
     });
-  }
-
-  private async failed(messageId: string, snapshot: StoredMessage, error: unknown, where: { nodeId: string; nodeType?: string; nodeName?: string }): Promise<void> {
-    const resume: ResumePoint = { nodeId: where.nodeId, how: 'receive', msg: snapshot };
-    const delivery = snapshot.delivery as { id?: string; attempt?: number } | undefined;
-    if (delivery?.id) await this.journal.fail(delivery.id, error, where, resume, delivery.attempt);
-    else await this.journal.failBeforeDelivery(messageId, error, where, resume);
-  }
-
-  /**
-   * A Catch node saw a failure (msg.error.source names the node). Nodes that report errors
-   * with node.error(err, msg) instead of done(err) are only seen this way. A failure the
-   * hooks have already recorded is not counted twice.
-   */
-  async caught(msg: any): Promise<DeliveryRecord | undefined> {
-    const messageId = journalledId(msg);
-    const source = msg?.error?.source;
-    if (!messageId || !source?.id) throw new Error('journal: a caught failure needs msg.journal (from a journal node) and msg.error.source (from a Catch node)');
-    const key = `${msg._msgid}|${source.id}`;
-    const entry = this.atNode.get(key);
-    this.atNode.delete(key);
-    if (entry) this.finishHop(entry.hop, msg.error.message);
-    const { error, ...rest } = msg;
-    const snapshot = entry?.snapshot ?? storableMessage(rest);
-    const err = Object.assign(new Error(String(error?.message ?? 'failed')), error?.code ? { code: error.code } : {});
-    await this.failed(messageId, snapshot, err, { nodeId: source.id, nodeType: source.type, nodeName: source.name });
-    const deliveryId = (snapshot.delivery as { id?: string } | undefined)?.id;
-    return deliveryId ? this.journal.store.getDelivery(deliveryId) : undefined;
-  }
-
-  private forgetOld(all = false): void {
-    const limit = Date.now() - FORGET_AFTER_MS;
-    for (const [key, entry] of this.atNode) {
-      if (all || entry.hop.startedAt < limit) {
-        this.atNode.delete(key);
-        this.hopBuffer.push({ ...entry.hop, error: 'no completion reported by the node' });
-        if (all && this.atNode.size < MAX_TRACKED / 2) break;
-      }
-    }
   }
 
   async flushHops(): Promise<void> {
@@ -264,7 +202,6 @@ export class FlowTracker {
     if (!this.ready || this.polling) return;
     this.polling = true;
     try {
-      this.forgetOld();
       await this.journal.claimDue();
     } catch (err) {
       this.warn(`retry poll failed: ${(err as Error).message}`);

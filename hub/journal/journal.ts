@@ -17,6 +17,7 @@ import {
   ResumePoint,
   RetryPolicy,
   StoredMessage,
+  everyItem,
 } from './types';
 
 /** What the flow runner is asked to do: run a stored message from a node. */
@@ -33,6 +34,8 @@ export interface JournalOptions {
   /** Retry policy of failures before any delivery (target "hub"). */
   hubRetry?: RetryPolicy;
   metrics?: JournalMetrics;
+  /** How long a target that answers later may take, unless its delivery says otherwise. Default 24 h. */
+  answerTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -94,6 +97,8 @@ export class NotFoundError extends Error {
 
 const replayable: readonly DeliveryStatus[] = ['failed', 'dead', 'needs-attention', 'delivered', 'skipped', 'discarded'];
 const discardable: readonly DeliveryStatus[] = ['pending', 'failed', 'dead', 'needs-attention'];
+/** Statuses a target's late answer may settle (see answer()). */
+const answerable: readonly DeliveryStatus[] = ['awaiting-answer', 'failed', 'in-flight'];
 
 /** One delivery per (message, target, key): its id is derived from them, so a message run
  * through the flow again finds the delivery it already has instead of making another. */
@@ -129,6 +134,7 @@ export class Journal extends EventEmitter {
   readonly instance: string;
   private readonly hubRetry: RetryPolicy;
   private readonly metrics?: JournalMetrics;
+  private readonly answerTimeoutMs: number;
   private readonly now: () => number;
 
   constructor(options: JournalOptions) {
@@ -137,6 +143,7 @@ export class Journal extends EventEmitter {
     this.instance = options.instance;
     this.hubRetry = options.hubRetry ?? defaultRetryPolicy;
     this.metrics = options.metrics;
+    this.answerTimeoutMs = options.answerTimeoutMs ?? 24 * 60 * 60 * 1000;
     this.now = options.now ?? Date.now;
   }
 
@@ -264,7 +271,8 @@ export class Journal extends EventEmitter {
       let blocker: DeliveryRecord | undefined;
       for (const open of await this.store.openDeliveries(target, key)) {
         before.set(open.id, open);
-        if (open.status === 'in-flight') blocker = open;
+        // A change with the target (in flight, or handed over and awaiting its answer) holds the gate.
+        if (open.status === 'in-flight' || open.status === 'awaiting-answer') blocker = open;
         else changes.push(this.superseded(open, id, now));
       }
       const started = blocker ? tagged : this.inFlight({ ...tagged, version: 0 }, now);
@@ -424,6 +432,10 @@ export class Journal extends EventEmitter {
     const now = this.now();
     const claimed: DeliveryRecord[] = [];
     for (const due of await this.store.dueDeliveries(now, limit)) {
+      if (due.status === 'awaiting-answer') {
+        await this.answerOverdue(due, now);
+        continue;
+      }
       try {
         const started = await this.store.withKeyLock(this.lockName(due.target, due.key), async () => {
           const d = await this.store.getDelivery(due.id);
@@ -445,27 +457,81 @@ export class Journal extends EventEmitter {
   }
 
   /**
-   * After a restart: deliveries this instance had in flight are retried now (the attempt
-   * was interrupted, not refused), and messages it stored but never routed run again from
-   * the start of their journey. Targets are idempotent on the delivery's idempotency key,
-   * and the delivery node skips deliveries already done, so nothing reaches a target twice.
+   * The change is with the target, which answers later (Revenues' and Finance's ack files):
+   * the delivery is awaiting-answer until that answer comes (answer()), or needs attention
+   * once the target's time limit passes. A restart does not send it again. The order gate
+   * stays closed meanwhile: a newer change for the key waits for the answer.
    */
-  /**
-   * The change is with the target, which answers later (Revenues' ack file): recovery after
-   * a restart leaves the delivery in flight for that answer instead of sending it again.
-   */
-  async markSent(deliveryId: string): Promise<boolean> {
+  async awaitAnswer(deliveryId: string): Promise<boolean> {
     const found = await this.store.getDelivery(deliveryId);
-    if (!found) return false;
+    if (!found) throw new NotFoundError(`journal: no delivery ${deliveryId}`);
     return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
       const d = await this.store.getDelivery(deliveryId);
       if (!d || d.status !== 'in-flight') return false;
       const now = this.now();
-      await this.commit({ deliveries: [{ ...d, sentAt: now, updatedAt: now, version: d.version + 1 }] }, new Map([[d.id, d]]));
+      const { owner: _owner, ...rest } = d;
+      const waiting: DeliveryRecord = {
+        ...rest,
+        status: 'awaiting-answer',
+        sentAt: now,
+        nextAttemptAt: now + (d.retry.answerWithinMs ?? this.answerTimeoutMs),
+        updatedAt: now,
+        version: d.version + 1,
+      };
+      await this.commit({ deliveries: [waiting] }, new Map([[d.id, d]]));
       return true;
     });
   }
 
+  /**
+   * The target's own answer to a change it was handed (an ack file's row): accepted
+   * (delivered), no relationship (skipped), or rejected (dead at once: the same row would be
+   * rejected again; a person fixes and replays it). The answer is the truth also for a
+   * delivery that is waiting for a retry (after a restart its row was sent again and that
+   * attempt failed, but the first file had reached the target), still marked in flight, or
+   * needing attention because the answer was overdue. Answers for deliveries in any other
+   * status (settled, superseded or discarded meanwhile) change nothing.
+   */
+  async answer(
+    deliveryId: string,
+    answer: { outcome: 'delivered' } | { outcome: 'skipped'; reason: string } | { outcome: 'rejected'; error: unknown; where?: { nodeId?: string; nodeType?: string; nodeName?: string } },
+  ): Promise<{ changed: boolean; delivery?: DeliveryRecord }> {
+    const found = await this.store.getDelivery(deliveryId);
+    if (!found) return { changed: false };
+    return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
+      const d = (await this.store.getDelivery(deliveryId))!;
+      // A change that timed out waiting is with a person; its answer arriving after all settles it.
+      const overdue = d.status === 'needs-attention' && d.sentAt !== undefined;
+      if (!answerable.includes(d.status) && !overdue) return { changed: false, delivery: d };
+      const now = this.now();
+      const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
+      const detail =
+        answer.outcome === 'rejected'
+          ? { lastError: describeError(answer.error, 'permanent', answer.where ?? {}, now) }
+          : answer.outcome === 'skipped'
+            ? { reason: answer.reason }
+            : {};
+      const { release, changes, settled } = await this.settleChanges(d, answer.outcome === 'rejected' ? 'dead' : answer.outcome, detail, now, before);
+      await this.commit({ deliveries: [settled, ...changes] }, before);
+      if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
+      return { changed: true, delivery: settled };
+    });
+  }
+
+  /** Deliveries whose target did not answer in time: a person must find out what happened. */
+  private async answerOverdue(due: DeliveryRecord, now: number): Promise<void> {
+    const waitedMs = now - (due.sentAt ?? due.updatedAt);
+    const hours = Math.round((waitedMs / 3600000) * 10) / 10;
+    await this.settle(due.id, 'needs-attention', { reason: `no answer from ${due.target} within ${hours} h of handing the change over (awaiting-answer time limit)` }, ['awaiting-answer']);
+  }
+
+  /**
+   * After a restart: deliveries this instance had in flight are retried now (the attempt
+   * was interrupted, not refused), and messages it stored but never routed run again from
+   * the start of their journey. Targets are idempotent on the delivery's idempotency key,
+   * and the delivery node skips deliveries already done, so nothing reaches a target twice.
+   * Deliveries awaiting a target's answer are left to wait for it.
+   */
   async recover(): Promise<{ deliveries: number; messages: number }> {
     const now = this.now();
     const interrupted = await this.store.inFlightDeliveries(this.instance);
@@ -473,8 +539,6 @@ export class Journal extends EventEmitter {
       await this.store.withKeyLock(this.lockName(d.target, d.key), async () => {
         const current = await this.store.getDelivery(d.id);
         if (current?.status !== 'in-flight' || current.owner !== this.instance) return;
-        // Already with the target, which will answer (an ack file): sending again would only race that answer.
-        if (current.sentAt) return;
         const { owner: _owner, ...rest } = current;
         const lastError: DeliveryError = { message: 'the hub stopped while this delivery was in flight', classification: 'transient', at: now };
         await this.commit({ deliveries: [{ ...rest, status: 'failed', lastError, nextAttemptAt: now, updatedAt: now, version: current.version + 1 }] }, new Map([[d.id, current]]));
@@ -607,7 +671,8 @@ export class Journal extends EventEmitter {
   /** Replays every delivery that matches; each one's refusal is reported, not thrown. */
   async replayMatching(filter: DeliveryFilter, request: ReplayRequest & { errorMessage?: string }): Promise<{ replayed: ReplayResult[]; refused: Array<{ deliveryId: string; reason: string }> }> {
     const status = filter.status?.length ? filter.status : (['failed', 'dead', 'needs-attention'] as DeliveryStatus[]);
-    const { items } = await this.store.listDeliveries({ ...filter, status, limit: 1000, offset: 0 });
+    // Every match first, then replay: replaying moves deliveries out of the filter as the pages are read.
+    const items = await everyItem((page) => this.store.listDeliveries({ ...filter, status, ...page }));
     const chosen = items.filter((d) => request.errorMessage === undefined || errorGroupOf(d) === request.errorMessage);
     const replayed: ReplayResult[] = [];
     const refused: Array<{ deliveryId: string; reason: string }> = [];
@@ -624,7 +689,7 @@ export class Journal extends EventEmitter {
 
   /** Failed and dead deliveries grouped by target and error: what a support officer fixes once and replays together. */
   async failureGroups(): Promise<Array<{ target: string; error: string; count: number; statuses: Partial<Record<DeliveryStatus, number>>; newest: number }>> {
-    const { items } = await this.store.listDeliveries({ status: ['failed', 'dead'], limit: 10000 });
+    const items = await everyItem((page) => this.store.listDeliveries({ status: ['failed', 'dead'], ...page }));
     const groups = new Map<string, { target: string; error: string; count: number; statuses: Partial<Record<DeliveryStatus, number>>; newest: number }>();
     for (const d of items) {
       const error = errorGroupOf(d);

@@ -85,7 +85,7 @@ for i, d in ipairs(meta.deliveries) do
   redis.call('ZADD', p .. 'ds:' .. d.status, d.updatedAt, d.id)
   redis.call('ZADD', p .. 'dt', d.updatedAt, d.id)
   redis.call('HINCRBY', p .. 'cnt', d.status .. '\\n' .. d.target, 1)
-  if d.status == 'failed' and d.nextAttemptAt then
+  if (d.status == 'failed' or d.status == 'awaiting-answer') and d.nextAttemptAt then
     redis.call('ZADD', p .. 'due', d.nextAttemptAt, d.id)
   else
     redis.call('ZREM', p .. 'due', d.id)
@@ -292,7 +292,7 @@ export class RedisJournalStore implements JournalStore {
 
   async dueDeliveries(now: number, limit: number): Promise<DeliveryRecord[]> {
     const ids = await this.redis.zrangebyscore(`${this.p}due`, '-inf', now, 'LIMIT', 0, limit);
-    return (await this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`))).filter((d) => d.status === 'failed');
+    return (await this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`))).filter((d) => d.status === 'failed' || d.status === 'awaiting-answer');
   }
 
   async inFlightDeliveries(owner: string): Promise<DeliveryRecord[]> {

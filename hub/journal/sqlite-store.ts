@@ -24,6 +24,9 @@ import {
  * Each record is a JSON document plus the columns that are filtered on. One process owns
  * the file, so the (target, key) lock is an in-process mutex.
  */
+/** Statuses with a timer (next_attempt_at): a retry, or an answer deadline. */
+const timed: readonly DeliveryStatus[] = ['failed', 'awaiting-answer'];
+
 const SCHEMA = `
 create table if not exists journal_message (
   id text primary key,
@@ -115,7 +118,7 @@ export class SqliteJournalStore implements JournalStore {
          owner = @owner, version = @version, doc = @doc where id = @id and version = @previous`,
       ),
       byKey: db.prepare('select doc from journal_delivery where target = ? and key = ?'),
-      due: db.prepare("select doc from journal_delivery where status = 'failed' and next_attempt_at <= ? order by next_attempt_at limit ?"),
+      due: db.prepare("select doc from journal_delivery where status in ('failed', 'awaiting-answer') and next_attempt_at <= ? order by next_attempt_at limit ?"),
       inFlight: db.prepare("select doc from journal_delivery where status = 'in-flight' and owner = ?"),
       received: db.prepare("select doc from journal_message where status = 'received' and instance = ? order by received_at"),
       counts: db.prepare('select status, target, count(*) as n from journal_delivery group by status, target'),
@@ -183,7 +186,7 @@ export class SqliteJournalStore implements JournalStore {
           status: d.status,
           updatedAt: d.updatedAt,
           settledAt: d.settledAt ?? null,
-          nextAttemptAt: d.status === 'failed' ? (d.nextAttemptAt ?? null) : null,
+          nextAttemptAt: timed.includes(d.status) ? (d.nextAttemptAt ?? null) : null,
           owner: d.owner ?? null,
           version: d.version,
           previous: d.version - 1,

@@ -9,6 +9,7 @@
 export const deliveryStatuses = [
   'pending',
   'in-flight',
+  'awaiting-answer',
   'delivered',
   'failed',
   'dead',
@@ -20,7 +21,7 @@ export const deliveryStatuses = [
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
 /** Statuses that still hold the (target, key) order gate or wait for a person. */
-export const openStatuses: readonly DeliveryStatus[] = ['pending', 'in-flight', 'failed', 'dead', 'needs-attention'];
+export const openStatuses: readonly DeliveryStatus[] = ['pending', 'in-flight', 'awaiting-answer', 'failed', 'dead', 'needs-attention'];
 /** Statuses a retention run may prune once old enough: nobody needs to look at them again. */
 export const prunableStatuses: readonly DeliveryStatus[] = ['delivered', 'skipped', 'superseded'];
 
@@ -54,7 +55,7 @@ export interface MessageRecord {
   version: number;
 }
 
-export type ErrorClass = 'transient' | 'permanent';
+export type ErrorClass = import('../../adapters/errors').ErrorClass;
 
 export interface DeliveryError {
   message: string;
@@ -73,6 +74,9 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** How to treat an error that carries no `transient` flag. */
   unclassified: ErrorClass;
+  /** A target that answers later (an ack file) must answer within this, else the delivery
+   * needs attention. Unset: the hub's default (HUB_ANSWER_TIMEOUT_HOURS). */
+  answerWithinMs?: number;
 }
 
 /** Where to run a delivery again: `send` sends the message on from the node (as the
@@ -97,6 +101,8 @@ export interface DeliveryRecord {
   attempts: number;
   retry: RetryPolicy;
   lastError?: DeliveryError;
+  /** When the hub acts on it next: the retry of a failed delivery, the answer deadline of an
+   * awaiting-answer one. */
   nextAttemptAt?: number;
   resume?: ResumePoint;
   /** The node the delivery started at (the delivery node). */
@@ -108,8 +114,8 @@ export interface DeliveryRecord {
   createdAt: number;
   updatedAt: number;
   firstAttemptAt?: number;
-  /** Handed to the target, which answers later (a file settled by its ack): a restart
-   * must wait for that answer, not send the change again. */
+  /** Handed to the target, which answers later (a file settled by its ack): status
+   * awaiting-answer; a restart waits for that answer instead of sending the change again. */
   sentAt?: number;
   settledAt?: number;
   version: number;
@@ -171,6 +177,19 @@ export interface Page<T> {
   total: number;
 }
 
+/**
+ * Every item of a listing, page by page (no silent cap). Items that change while the pages
+ * are read may move between pages: each is given once, by id.
+ */
+export async function everyItem<T extends { id: string }>(list: (page: { limit: number; offset: number }) => Promise<Page<T>>, pageSize = 500): Promise<T[]> {
+  const seen = new Map<string, T>();
+  for (let offset = 0; ; offset += pageSize) {
+    const { items } = await list({ limit: pageSize, offset });
+    for (const item of items) if (!seen.has(item.id)) seen.set(item.id, item);
+    if (items.length < pageSize) return [...seen.values()];
+  }
+}
+
 export interface Counts {
   byStatus: Partial<Record<DeliveryStatus, number>>;
   byTarget: Record<string, Partial<Record<DeliveryStatus, number>>>;
@@ -214,7 +233,7 @@ export interface JournalStore {
   openDeliveries(target: string, key: string): Promise<DeliveryRecord[]>;
   /** The newest delivery of (target, key) that was delivered, or is open. */
   latestDelivery(target: string, key: string): Promise<DeliveryRecord | undefined>;
-  /** `failed` deliveries whose next attempt is due. */
+  /** `failed` deliveries whose next attempt is due, and `awaiting-answer` ones past their deadline. */
   dueDeliveries(now: number, limit: number): Promise<DeliveryRecord[]>;
   /** `in-flight` deliveries owned by this instance. */
   inFlightDeliveries(owner: string): Promise<DeliveryRecord[]>;

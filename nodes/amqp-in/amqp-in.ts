@@ -1,6 +1,6 @@
 import { AmqpConsumer, type AmqpChannelStatus, type AmqpDeadLetter, type AmqpExchangeType } from '../../adapters/amqp';
 import { amqpNodeStatus, type AmqpBrokerNode } from '../amqp-broker/shared';
-import { awaitSettlement } from '../settlement';
+import { hubPort } from '../port';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../types';
 
 interface AmqpInDef extends NodeDef {
@@ -51,7 +51,7 @@ export = function register(RED: NodeAPI) {
                 redelivered: delivery.redelivered,
               },
             };
-            awaitSettlement(RED, msg, { settled: () => resolve(), failed: (error) => reject(error) });
+            hubPort(RED).settlement.await(msg, { settled: () => resolve(), failed: (error) => reject(error) });
             this.send(msg);
           }),
       );

@@ -1,8 +1,8 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
-import { deliveryTag } from '../../hub/journal/journal';
-import { retryPolicy } from '../../hub/journal/retry';
-import { storableMessage } from '../../hub/journal/snapshot';
-import { evaluateProperty, journalTagOf, requireJournal } from '../journal/hub-journal';
+import { permanentError } from '../../adapters/errors';
+import type { RetryPolicy } from '../../hub/port';
+import { evaluateProperty, journalTagOf } from '../message';
+import { hubPort, requireJournal } from '../port';
 
 interface DeliveryNodeDef extends NodeDef {
   target: string;
@@ -14,6 +14,8 @@ interface DeliveryNodeDef extends NodeDef {
   initialDelay: string;
   maxDelay: string;
   unclassified: string;
+  /** Hours a target that answers later (ack files) may take before the delivery needs attention. */
+  answerWithin: string;
 }
 
 /** The order value of a change: a number, or a time (ISO 8601) as ms since 1970. */
@@ -21,7 +23,7 @@ function orderOf(value: unknown): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   const ms = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms)) throw new Error(`delivery: the order value must be a number or a time, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(ms)) throw permanentError('INVALID_MESSAGE', `delivery: the order value must be a number or a time, got ${JSON.stringify(value)}`);
   return ms;
 }
 
@@ -35,29 +37,33 @@ export = function register(RED: NodeAPI) {
   function DeliveryNode(this: Node, config: DeliveryNodeDef) {
     RED.nodes.createNode(this, config);
     const seconds = (value: string) => (value === '' || value === undefined ? undefined : Number(value) * 1000);
-    let retry: ReturnType<typeof retryPolicy> | undefined;
+    let retry: RetryPolicy | undefined;
     let configError: Error | undefined;
+    const journal = hubPort(RED).journal;
     try {
-      retry = retryPolicy({
+      const answerWithin = config.answerWithin === '' || config.answerWithin === undefined ? undefined : Number(config.answerWithin);
+      if (answerWithin !== undefined && !(Number.isFinite(answerWithin) && answerWithin > 0)) throw new Error(`answer within must be a number of hours above 0, got "${config.answerWithin}"`);
+      retry = journal?.retryPolicy({
         maxAttempts: config.maxAttempts,
         initialDelayMs: seconds(config.initialDelay),
         maxDelayMs: seconds(config.maxDelay),
         unclassified: config.unclassified || undefined,
       });
+      if (retry && answerWithin !== undefined) retry = { ...retry, answerWithinMs: answerWithin * 60 * 60 * 1000 };
     } catch (err) {
-      configError = err as Error;
+      configError = permanentError('NODE_CONFIGURATION', (err as Error).message, err);
       this.status({ fill: 'red', shape: 'ring', text: configError.message.slice(0, 60) });
     }
     this.on('input', async (msg: NodeMessage, send: Send, done: Done) => {
       try {
         if (configError) throw configError;
-        if (!config.target) throw new Error('delivery node: no target configured (e.g. "planning")');
-        const journal = requireJournal();
+        if (!config.target) throw permanentError('NODE_CONFIGURATION', 'delivery node: no target configured (e.g. "planning")');
+        const journal = requireJournal(RED);
         const tag = journalTagOf(msg);
-        if (!tag) throw new Error('delivery node: msg.journal is missing (put a journal node at the start of the flow)');
+        if (!tag) throw permanentError('NOT_JOURNALLED', 'delivery node: msg.journal is missing (put a journal node at the start of the flow)');
         const rawKey = await evaluateProperty(RED, this, config.key || 'journal.key', config.keyType || 'msg', msg);
         if (rawKey === undefined || rawKey === null || rawKey === '' || typeof rawKey === 'object') {
-          throw new Error(`delivery node: no key for ${config.target} (${config.keyType || 'msg'}.${config.key || 'journal.key'} is ${JSON.stringify(rawKey)})`);
+          throw permanentError('INVALID_MESSAGE', `delivery node: no key for ${config.target} (${config.keyType || 'msg'}.${config.key || 'journal.key'} is ${JSON.stringify(rawKey)})`);
         }
         const order = orderOf(await evaluateProperty(RED, this, config.order, config.orderType, msg));
         const result = await journal.startDelivery({
@@ -67,11 +73,11 @@ export = function register(RED: NodeAPI) {
           order,
           retry,
           nodeId: this.id,
-          msg: storableMessage(msg),
+          msg,
         });
         const d = result.delivery;
         if (result.action === 'send') {
-          (msg as Record<string, unknown>).delivery = deliveryTag(d);
+          (msg as Record<string, unknown>).delivery = result.tag;
           this.status({ fill: 'blue', shape: 'dot', text: `${d.key}: attempt ${d.attempts}` });
           send(msg);
         } else {

@@ -1,6 +1,6 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
-import { heldAddress } from '../../hub/held-address';
-import { requireJournal } from '../journal/hub-journal';
+import { permanentError } from '../../adapters/errors';
+import { requireJournal } from '../port';
 
 /**
  * Puts the address the target system still holds for the person into
@@ -15,9 +15,9 @@ export = function register(RED: NodeAPI) {
         const m = msg as Record<string, any>;
         const target = m.delivery?.target;
         const key = m.delivery?.key;
-        if (typeof target !== 'string' || typeof key !== 'string') throw new Error('held-address: msg.delivery is missing (put a delivery node before this one)');
-        if (!m.payload?.previousAddress || typeof m.payload.previousAddress !== 'object') throw new Error('held-address: msg.payload.previousAddress is missing');
-        const held = await heldAddress(requireJournal().store, target, key);
+        if (typeof target !== 'string' || typeof key !== 'string') throw permanentError('NOT_A_DELIVERY', 'held-address: msg.delivery is missing (put a delivery node before this one)');
+        if (!m.payload?.previousAddress || typeof m.payload.previousAddress !== 'object') throw permanentError('NO_PREVIOUS_ADDRESS', 'held-address: msg.payload.previousAddress is missing');
+        const held = await requireJournal(RED).heldAddress(target, key);
         if (held && held.uprn !== m.payload.previousAddress.uprn) {
           // Only the UPRN is known of the held address; the rest of the old change's address does not apply.
           m.payload.previousAddress = { uprn: held.uprn };

@@ -1,8 +1,7 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
-import { acknowledgeStored } from '../settlement';
-import { messageTag } from '../../hub/journal/journal';
-import { storableMessage } from '../../hub/journal/snapshot';
-import { evaluateProperty, journalTagOf, requireJournal } from './hub-journal';
+import { permanentError } from '../../adapters/errors';
+import { evaluateProperty, journalTagOf } from '../message';
+import { hubPort, requireJournal } from '../port';
 
 interface JournalNodeDef extends NodeDef {
   source: string;
@@ -14,7 +13,7 @@ interface JournalNodeDef extends NodeDef {
 
 function text(value: unknown, what: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`${what} must be a string or a number, got ${typeof value}`);
+  if (typeof value !== 'string' && typeof value !== 'number') throw permanentError('INVALID_MESSAGE', `${what} must be a string or a number, got ${typeof value}`);
   return String(value);
 }
 
@@ -28,28 +27,22 @@ export = function register(RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     this.on('input', async (msg: NodeMessage, send: Send, done: Done) => {
       try {
-        const journal = requireJournal();
+        const journal = requireJournal(RED);
         const tag = journalTagOf(msg);
         // Already journalled: a replay from the start or a recovered message. Send it on.
-        if (tag && (await journal.store.getMessage(tag.messageId))) {
+        if (tag && (await journal.isStored(tag.messageId))) {
           send([msg, null]);
           done();
           return;
         }
         const source = config.source;
-        if (!source) throw new Error('journal node: no source configured (e.g. "crm")');
+        if (!source) throw permanentError('NODE_CONFIGURATION', 'journal node: no source configured (e.g. "crm")');
         const sourceMessageId = text(await evaluateProperty(RED, this, config.sourceMessageId, config.sourceMessageIdType, msg), 'the source message id');
         const key = text(await evaluateProperty(RED, this, config.key, config.keyType, msg), 'the key');
-        const { duplicate, message } = await journal.record({
-          source,
-          sourceMessageId,
-          key,
-          payload: (msg as { payload?: unknown }).payload,
-          entry: { nodeId: this.id, how: 'send', msg: storableMessage(msg) },
-        });
-        (msg as Record<string, unknown>).journal = messageTag(message);
-        acknowledgeStored(msg);
-        this.status(duplicate ? { fill: 'yellow', shape: 'ring', text: `duplicate ${sourceMessageId}` } : { fill: 'green', shape: 'dot', text: `stored ${message.id.slice(0, 8)}` });
+        const { duplicate, tag: stored } = await journal.record({ source, sourceMessageId, key, msg, nodeId: this.id });
+        (msg as Record<string, unknown>).journal = stored;
+        hubPort(RED).settlement.stored(msg);
+        this.status(duplicate ? { fill: 'yellow', shape: 'ring', text: `duplicate ${sourceMessageId}` } : { fill: 'green', shape: 'dot', text: `stored ${stored.messageId.slice(0, 8)}` });
         send(duplicate ? [null, msg] : [msg, null]);
         done();
       } catch (err) {

@@ -1,6 +1,7 @@
 import type { NodeAPI, NodeDef, Node, Send, Done } from '../types';
 import { getMessageProperty, setMessageProperty } from '../types';
-import { MappingError, defaultMappingLibrary } from '../../adapters/mapping';
+import { MappingError } from '../../adapters/mapping';
+import { hubPort } from '../port';
 
 interface MapNodeDef extends NodeDef {
   mapping: string;
@@ -21,7 +22,7 @@ function describeFailure(err: MappingError) {
  * its bindings, and checks the output against the mapping's target schema.
  */
 export = function register(RED: NodeAPI) {
-  const library = defaultMappingLibrary();
+  const library = hubPort(RED).mappings;
 
   // The editor's list of mappings; read-only, so the support role may see it too.
   RED.httpAdmin.get('/council-hub/mappings', RED.auth.needsPermission('map.read'), (_req, res) => {

@@ -1,7 +1,8 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
 import type { SoapEndpointNode } from '../soap-endpoint/endpoint-node';
 import { findPerson, LookupSystem } from '../../adapters/people/lookup';
-import { hubServices } from '../../hub/services';
+import { permanentError } from '../../adapters/errors';
+import { requireCrossReferences } from '../port';
 
 interface PersonLookupDef extends NodeDef {
   system: LookupSystem;
@@ -22,9 +23,8 @@ export = function register(RED: NodeAPI) {
 
     this.on('input', async (msg: NodeMessage, send: Send, done: Done) => {
       try {
-        if (!endpoint) throw new Error('person-lookup: no SOAP endpoint is configured');
-        const xref = hubServices.crossReferences;
-        if (!xref) throw new Error('person-lookup: the hub has no cross-reference store (run inside council-hub)');
+        if (!endpoint) throw permanentError('NODE_CONFIGURATION', 'person-lookup: no SOAP endpoint is configured');
+        const xref = requireCrossReferences(RED);
         const m = msg as Record<string, any>;
         const event = m.payload ?? {};
         const contactId = m.journal?.key ?? event.person?.ids?.crmContactId;

@@ -1,7 +1,8 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
 import { parseAckFile, requestFileForAck } from '../../adapters/revenues/files';
 import { settleAcks } from '../../adapters/revenues/acks';
-import { requireJournal } from '../journal/hub-journal';
+import { permanentError } from '../../adapters/errors';
+import { requireJournal } from '../port';
 
 /**
  * Reads a Revenues ack file (from an sftp-watch on revenues/ack) and settles the deliveries
@@ -17,24 +18,18 @@ export = function register(RED: NodeAPI) {
         const filename = String(m.filename ?? m.sftp?.name ?? '');
         requestFileForAck(filename);
         const rows = parseAckFile(Buffer.isBuffer(m.payload) ? m.payload : String(m.payload ?? ''));
-        const journal = requireJournal();
+        const journal = requireJournal(RED);
         const where = { nodeId: this.id, nodeType: 'revenues-ack', nodeName: filename };
-        // An ack may come for a delivery waiting to be retried: after a restart its row was sent
-        // again and that attempt failed, but the first file had reached Revenues. The ack is the truth.
-        const answerable = ['in-flight', 'failed'] as const;
-        const open = async (id: string) => {
-          const d = await journal.store.getDelivery(id);
-          return d && d.target === 'revenues' && (answerable as readonly string[]).includes(d.status) ? d : undefined;
-        };
+        // Only Revenues' own deliveries: an ack naming another target's delivery changes nothing.
+        const ours = async (id: string) => (await journal.delivery(id))?.target === 'revenues';
+        // The journal takes the answer for a delivery awaiting it, and also for one waiting to be
+        // retried (after a restart its row was sent again and that attempt failed, but the first
+        // file had reached Revenues): the ack is the truth.
         const summary = await settleAcks(rows, {
-          delivered: async (id) => !!((await open(id)) && (await journal.settle(id, 'delivered', {}, answerable)).changed),
-          skipped: async (id, reason) => !!((await open(id)) && (await journal.settle(id, 'skipped', { reason }, answerable)).changed),
-          rejected: async (id, reason) => {
-            const d = await open(id);
-            if (!d) return false;
-            const error = Object.assign(new Error(reason), { transient: false, code: 'REJECTED' });
-            return !!(await journal.fail(id, error, where, d.resume ?? { nodeId: d.startNodeId ?? this.id, how: 'send', msg: {} }));
-          },
+          delivered: async (id) => (await ours(id)) && (await journal.answer(id, { outcome: 'delivered' })).changed,
+          skipped: async (id, reason) => (await ours(id)) && (await journal.answer(id, { outcome: 'skipped', reason })).changed,
+          rejected: async (id, reason) =>
+            (await ours(id)) && (await journal.answer(id, { outcome: 'rejected', error: permanentError('REJECTED', reason), where })).changed,
         });
         this.status({ fill: summary.unmatched.length ? 'yellow' : 'green', shape: 'dot', text: `${filename}: ${summary.accepted} accepted, ${summary.rejected} rejected, ${summary.noMatch} no match` });
         m.payload = { file: filename, ...summary };

@@ -1,6 +1,6 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
-import { awaitSettlement } from '../settlement';
-import { hubServices } from '../../hub/services';
+import { permanentError } from '../../adapters/errors';
+import { hubPort } from '../port';
 import { RequestBatch } from '../../adapters/revenues/batch';
 import { buildRequestFile, requestFileName, REQUEST_COLUMNS, RevenuesRequestRow } from '../../adapters/revenues/files';
 
@@ -24,6 +24,7 @@ export = function register(RED: NodeAPI) {
   function RevenuesBatchNode(this: Node, config: RevenuesBatchDef) {
     RED.nodes.createNode(this, config);
     const node: Node = this; // eslint-disable-line @typescript-eslint/no-this-alias -- used by the batch's release callback
+    const port = hubPort(RED);
     // Names are unique per second by the sequence; it starts where a restart is unlikely to repeat it.
     let sequence = Math.floor(Date.now() / 1000) % 10000;
     const batch = new RequestBatch<Waiting>(
@@ -39,11 +40,21 @@ export = function register(RED: NodeAPI) {
         }
         const msg: NodeMessage = { payload: content, filename, topic: 'revenues-request' } as NodeMessage;
         (msg as any).requestIds = waiting.map((w) => w.row.request_id);
-        awaitSettlement(RED, msg, {
+        port.settlement.await(msg, {
           settled: async () => {
-            // The rows are with Revenues now; its ack settles them, even after a restart.
-            const journal = hubServices.journal;
-            if (journal) await Promise.all(waiting.map((w) => journal.markSent(w.row.request_id).catch(() => false)));
+            // The rows are with Revenues now: awaiting its answer (the ack file), even after a restart.
+            const journal = port.journal;
+            if (journal) {
+              await Promise.all(
+                waiting.map((w) =>
+                  journal.awaitAnswer(w.row.request_id).catch((err: Error) => {
+                    // The row is in Revenues' file all the same; its ack still settles it. Without the
+                    // mark a restart would send it again (Revenues matches it by request_id once).
+                    node.warn(`revenues row ${w.row.request_id} is in ${filename}, but could not be marked awaiting Revenues' answer: ${err.message}`);
+                  }),
+                ),
+              );
+            }
             waiting.forEach((w) => w.done());
             node.status({ fill: 'green', shape: 'dot', text: `${filename}: ${waiting.length} rows` });
           },
@@ -61,11 +72,11 @@ export = function register(RED: NodeAPI) {
       try {
         const m = msg as Record<string, any>;
         const payload = m.payload;
-        if (!payload || typeof payload !== 'object') throw new Error('revenues-batch: msg.payload must be a revenues request row (map canonical-to-revenues first)');
+        if (!payload || typeof payload !== 'object') throw permanentError('INVALID_MESSAGE', 'revenues-batch: msg.payload must be a revenues request row (map canonical-to-revenues first)');
         const row = Object.fromEntries(REQUEST_COLUMNS.map((c) => [c, payload[c] === undefined || payload[c] === null ? '' : String(payload[c])])) as RevenuesRequestRow;
         // The ack names the delivery it answers: the request id is the delivery's id.
         if (typeof m.delivery?.id === 'string') row.request_id = m.delivery.id;
-        if (!row.request_id) throw new Error('revenues-batch: the row has no request_id and the message no delivery');
+        if (!row.request_id) throw permanentError('INVALID_MESSAGE', 'revenues-batch: the row has no request_id and the message no delivery');
         batch.add({ row, done });
         node.status({ fill: 'blue', shape: 'dot', text: `${batch.size} rows waiting` });
       } catch (err) {

@@ -35,9 +35,9 @@ export = function register(RED: NodeAPI) {
         port: Number.isInteger(port) && port > 0 && port < 65536 ? port : 22,
         username: (config.username || '').trim(),
         hostKeyFingerprint: (config.hostKeyFingerprint || '').trim() || undefined,
-        privateKey: secret(this.credentials?.privateKey, config.privateKeyEnv) || undefined,
+        privateKey: secret(this.credentials?.privateKey, config.privateKeyEnv, (name) => RED.util.getSetting(this, name)) || undefined,
         passphrase: this.credentials?.passphrase || undefined,
-        password: secret(this.credentials?.password, config.passwordEnv) || undefined,
+        password: secret(this.credentials?.password, config.passwordEnv, (name) => RED.util.getSetting(this, name)) || undefined,
       });
       node.connection.on('connected', () => users.forEach((user) => user.status(sftpStatus('green', 'dot', 'connected'))));
       node.connection.on('disconnected', (error?: Error) =>

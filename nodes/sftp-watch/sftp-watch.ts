@@ -1,6 +1,5 @@
 import { SftpFolderWatcher, type SftpIncomingFile, type SftpWatchStatus } from '../../adapters/sftp';
-import { hubServices } from '../../hub/services';
-import { awaitSettlement } from '../settlement';
+import { hubPort } from '../port';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../types';
 import { serverOf, sftpStatus, type SftpServerNode } from '../sftp-server/shared';
 
@@ -30,6 +29,7 @@ export = function register(RED: NodeAPI) {
     const server = RED.nodes.getNode(config.server) as SftpServerNode | null;
     let watcher: SftpFolderWatcher | undefined;
     let lastError = '';
+    const port = hubPort(RED);
     try {
       const connection = serverOf(server);
       server!.register(this);
@@ -39,7 +39,7 @@ export = function register(RED: NodeAPI) {
         pattern: (config.pattern || '').trim() || '*',
         pollIntervalMs: positive(config.interval, 5) * 1000,
         streamThresholdBytes: positive(config.streamAboveMiB, 10) * 1024 * 1024,
-        redis: hubServices.redis,
+        redis: port.sharedRedis,
         onFile: (file: SftpIncomingFile) =>
           new Promise<void>((resolve, reject) => {
             const msg: NodeMessage & Record<string, unknown> = {
@@ -47,7 +47,7 @@ export = function register(RED: NodeAPI) {
               filename: file.name,
               sftp: { folder: file.folder, name: file.name, size: file.size, path: file.path, recovered: file.recovered },
             };
-            awaitSettlement(RED, msg, { settled: () => resolve(), failed: (error) => reject(error) });
+            port.settlement.await(msg, { settled: () => resolve(), failed: (error) => reject(error) });
             this.send(msg);
           }),
         onStatus: (status: SftpWatchStatus, detail?: string) => {

@@ -1,5 +1,8 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
-import { SharingPolicy, DEFAULT_SHARING_RULES_FILE } from '../../adapters/sharing';
+import path from 'path';
+import { permanentError } from '../../adapters/errors';
+import { SharingPolicy, sharingRulesFile } from '../../adapters/sharing';
+import { hubPort } from '../port';
 
 interface ShareNodeDef extends NodeDef {
   target: string;
@@ -14,10 +17,12 @@ interface ShareNodeDef extends NodeDef {
 export = function register(RED: NodeAPI) {
   function ShareNode(this: Node, config: ShareNodeDef) {
     RED.nodes.createNode(this, config);
-    const policy = new SharingPolicy(config.rulesFile || DEFAULT_SHARING_RULES_FILE);
+    const paths = hubPort(RED).paths;
+    // A relative rules file is taken from the repository root, like the nodes' WSDLs.
+    const policy = new SharingPolicy(config.rulesFile ? path.resolve(paths.root, config.rulesFile) : sharingRulesFile(paths.mappings));
     this.on('input', (msg: NodeMessage, send: Send, done: Done) => {
       try {
-        if (!config.target) throw new Error('share: no target configured (e.g. "planning")');
+        if (!config.target) throw permanentError('NODE_CONFIGURATION', 'share: no target configured (e.g. "planning")');
         const m = msg as Record<string, any>;
         const decision = policy.decide(config.target, m.payload);
         if (decision.share) {

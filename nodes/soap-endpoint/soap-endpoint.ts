@@ -2,7 +2,7 @@ import path from 'path';
 import type { NodeAPI, NodeDef } from '../types';
 import type { SoapEndpointNode, SoapEndpointUser } from './endpoint-node';
 import { createSoapClient, type SoapClientOptions, type SoapClientState } from '../../adapters/soap';
-import { repoRoot } from '../../hub/paths';
+import { hubPort } from '../port';
 import { secret } from '../secrets';
 
 interface SoapEndpointDef extends NodeDef {
@@ -33,10 +33,10 @@ const STATE_STATUS: Record<SoapClientState, Parameters<SoapEndpointUser['status'
   closed: { fill: 'grey', shape: 'ring', text: 'closed' },
 };
 
-/** A relative WSDL path is taken from the hub's repository root (e.g. adapters/hub-services/...). */
-function resolveWsdl(wsdl: string): string {
+/** A relative WSDL path is taken from the hub's repository root (e.g. adapters/planning/...). */
+function resolveWsdl(wsdl: string, root: string): string {
   const trimmed = wsdl.trim();
-  return /^https?:\/\//i.test(trimmed) || path.isAbsolute(trimmed) ? trimmed : path.join(repoRoot, trimmed);
+  return /^https?:\/\//i.test(trimmed) || path.isAbsolute(trimmed) ? trimmed : path.join(root, trimmed);
 }
 
 /**
@@ -47,13 +47,14 @@ export = function register(RED: NodeAPI) {
   function SoapEndpointNode(this: SoapEndpointNode, config: SoapEndpointDef) {
     RED.nodes.createNode(this, config);
     const stored = ((this as any).credentials ?? {}) as SoapEndpointCredentials;
+    const env = (name: string) => RED.util.getSetting(this, name) as string | undefined;
     const credentials: SoapEndpointCredentials = {
-      username: secret(stored.username, config.usernameEnv),
-      password: secret(stored.password, config.passwordEnv),
+      username: secret(stored.username, config.usernameEnv, env),
+      password: secret(stored.password, config.passwordEnv, env),
     };
     const timeoutSeconds = Number(config.timeout) > 0 ? Number(config.timeout) : 30;
     const options: SoapClientOptions = {
-      wsdl: resolveWsdl(config.wsdl ?? ''),
+      wsdl: resolveWsdl(config.wsdl ?? '', hubPort(RED).paths.root),
       endpoint: config.endpoint?.trim() || undefined,
       timeoutMs: timeoutSeconds * 1000,
     };

@@ -2,7 +2,7 @@ import path from 'path';
 import { randomUUID } from 'crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../types';
 import { DEFAULT_REPLY_TIMEOUT_MS, SoapFault, hostSoapService, pendingSoapReplies, replyKey, soapRegistryFor, type HostedSoapService, type MountPoint, type SoapReplyContext } from '../../adapters/soap';
-import { repoRoot } from '../../hub/paths';
+import { hubPort } from '../port';
 
 interface SoapInDef extends NodeDef {
   wsdl: string;
@@ -25,7 +25,7 @@ export = function register(RED: NodeAPI) {
     const operationOutputs = (config.operations ?? '').split(',').map((o) => o.trim()).filter(Boolean);
     const replyTimeoutMs = Number(config.replyTimeout) > 0 ? Number(config.replyTimeout) * 1000 : DEFAULT_REPLY_TIMEOUT_MS;
     const maxBodyBytes = Number(config.maxBodyKb) > 0 ? Number(config.maxBodyKb) * 1024 : undefined;
-    const wsdl = path.isAbsolute(config.wsdl ?? '') ? config.wsdl : path.join(repoRoot, config.wsdl ?? '');
+    const wsdl = path.isAbsolute(config.wsdl ?? '') ? config.wsdl : path.join(hubPort(RED).paths.root, config.wsdl ?? '');
     let hosted: HostedSoapService | undefined;
     let closed = false;
 

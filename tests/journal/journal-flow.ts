@@ -8,8 +8,8 @@ import path from 'path';
  * function node; fails when payload.badMapping, parks the message when payload.park and
  * TEST_PARK=yes) -> delivery to "planning" per person -> "prepare" (function; a permanent
  * error when payload.invalid) -> http request to the target system -> delivery-outcome
- * delivered. A Catch node on the three working nodes feeds delivery-outcome "failed" (the
- * http request node reports connection errors only to Catch).
+ * delivered. No Catch node: the hub journals every failure itself, also the http request
+ * node's, which reports connection errors with node.error(err, msg) and not done(err).
  */
 export function writeJournalFlow(targetPort: number): string {
   const flow = [
@@ -31,8 +31,6 @@ export function writeJournalFlow(targetPort: number): string {
     },
     { id: 'send', type: 'http request', z: 't', name: 'planning', method: 'POST', ret: 'obj', paytoqs: 'ignore', url: `http://127.0.0.1:${targetPort}/apply`, senderr: true, headers: [], wires: [['ok']] },
     { id: 'ok', type: 'delivery-outcome', z: 't', mode: 'delivered', wires: [[]] },
-    { id: 'catch', type: 'catch', z: 't', scope: ['map', 'prep', 'send'], uncaught: false, wires: [['failed']] },
-    { id: 'failed', type: 'delivery-outcome', z: 't', mode: 'failed', wires: [[]] },
   ];
   // Node-RED takes a node without a position for a config node: place them in a row.
   flow.forEach((n, i) => Object.assign(n, n.type === 'tab' ? {} : { x: 120 + (i % 6) * 160, y: 60 + Math.floor(i / 6) * 80 }));

@@ -1,7 +1,7 @@
 import assert from 'assert';
 import helper from 'node-red-node-test-helper';
 import type { NodeAPI, Node, NodeMessage } from 'node-red';
-import { awaitSettlement, acknowledgeStored, unsettledCount } from '../../nodes/settlement';
+import { hubPort } from '../../nodes/port';
 
 helper.init(require.resolve('node-red'));
 
@@ -13,9 +13,9 @@ function inboundNode(RED: NodeAPI) {
   function Inbound(this: Node & { emitOne(msg: NodeMessage): void }, config: any) {
     RED.nodes.createNode(this, config);
     this.emitOne = (msg: NodeMessage) => {
-      awaitSettlement(RED, msg, {
+      hubPort(RED).settlement.await(msg, {
         settled: () => void outcomes.push({ outcome: 'settled' }),
-        failed: (error) => void outcomes.push({ outcome: 'failed', error }),
+        failed: (error: Error) => void outcomes.push({ outcome: 'failed', error }),
       }, { timeoutMs: config.timeoutMs ?? 5000 });
       this.send(msg);
     };
@@ -27,7 +27,7 @@ function inboundNode(RED: NodeAPI) {
 function storingNode(RED: NodeAPI) {
   function Storing(this: Node, config: any) {
     RED.nodes.createNode(this, config);
-    this.on('input', (msg: NodeMessage, _send: unknown, _done: unknown) => acknowledgeStored(msg));
+    this.on('input', (msg: NodeMessage, _send: unknown, _done: unknown) => hubPort(RED).settlement.stored(msg));
   }
   RED.nodes.registerType('test-storing', Storing as any);
 }
@@ -77,7 +77,7 @@ describe('settlement of inbound messages (Node-RED hooks)', () => {
     const outcome = await waitForOutcome();
     assert.deepStrictEqual(outcome, { outcome: 'settled' });
     assert.strictEqual(received.length, 2);
-    assert.strictEqual(unsettledCount(), 0);
+    assert.strictEqual(hubPort(helper._RED as any).settlement.unsettled, 0);
   });
 
   it('fails with the error of the node that failed, even when a Catch handles it', async () => {
@@ -94,6 +94,17 @@ describe('settlement of inbound messages (Node-RED hooks)', () => {
     assert.strictEqual(outcome.outcome, 'failed');
     assert.match((outcome as any).error.message, /address has no postcode/);
     assert.ok(caught, 'the catch branch ran before settlement');
+  });
+
+  it('fails with an error a node reports with node.error(err, msg) and then finishes without one (as core nodes do)', async () => {
+    await helper.load(nodes, [
+      { id: 'in', type: 'test-inbound', wires: [['reporter']] },
+      { id: 'reporter', type: 'function', func: 'node.error("planning answered 503", msg); return null;', wires: [[]] },
+    ]);
+    (helper.getNode('in') as any).emitOne({ payload: 1 });
+    const outcome = await waitForOutcome();
+    assert.strictEqual(outcome.outcome, 'failed');
+    assert.match((outcome as any).error.message, /planning answered 503/);
   });
 
   it('settles as soon as the journal acknowledges, before the flow finishes', async () => {

@@ -1,0 +1,148 @@
+import type Database from 'better-sqlite3';
+import Redis from 'ioredis';
+import { MappingLibrary } from '../adapters/mapping';
+import type { CrossReferenceStore } from '../adapters/people/cross-references';
+import type { HubConfig } from './config';
+import { RedisCursors, SqliteCursors, type CursorStore } from './cursors';
+import { rabbitmqHealth, redisHealth } from './dependencies';
+import { HealthChecks } from './health';
+import { heldAddress } from './held-address';
+import { Journal, deliveryTag, messageTag } from './journal/journal';
+import { JournalMetrics } from './journal/metrics';
+import { RedisJournalStore } from './journal/redis-store';
+import { retryPolicy } from './journal/retry';
+import { storableMessage } from './journal/snapshot';
+import { SqliteJournalStore } from './journal/sqlite-store';
+import type { JournalStore } from './journal/types';
+import type { HubPort, JournalPort } from './port';
+import type { Settlement } from './runtime/settlement';
+import { openSqlite } from './store';
+import { crossReferencePrefix, RedisCrossReferences, SqliteCrossReferences } from './xref';
+
+/**
+ * The composition root: the one place that opens the hub's stores from its configuration.
+ * One choice of SQLite or Redis (HUB_STORE) for everything the hub keeps: the journal, the
+ * cross-references, pollers' cursors and locks; one Redis client for all of them (ioredis
+ * pipelines one connection; the journal's atomic steps are Lua scripts and MULTI, which
+ * need no connection of their own).
+ */
+export interface HubStores {
+  journal: Journal;
+  journalStore: JournalStore;
+  crossReferences: CrossReferenceStore;
+  cursors: CursorStore;
+  mappings: MappingLibrary;
+  health: HealthChecks;
+  /** The shared Redis client (HUB_STORE=redis). */
+  redis?: Redis;
+  sqlite?: Database.Database;
+  close(): Promise<void>;
+}
+
+export function openStores(config: HubConfig): HubStores {
+  const health = new HealthChecks();
+  const mappings = new MappingLibrary({ mappingsDir: config.paths.mappings });
+  const journalMetrics = new JournalMetrics();
+  const settings = config.journal;
+  let journalStore: JournalStore;
+  let crossReferences: CrossReferenceStore;
+  let cursors: CursorStore;
+  let redis: Redis | undefined;
+  let sqlite: Database.Database | undefined;
+  if (config.store === 'redis') {
+    redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 3 });
+    redis.on('error', () => undefined); // reported by /healthz and by the calls that fail
+    journalStore = new RedisJournalStore(redis, { prefix: settings.redisPrefix });
+    crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(settings.redisPrefix));
+    cursors = new RedisCursors(redis, settings.redisPrefix);
+    const client = redis;
+    health.register('store', async () => {
+      await redisHealth(client)();
+      return `redis ${config.redisUrl!.replace(/\/\/[^@/]*@/, '//')}`;
+    });
+  } else {
+    const db = openSqlite(config.dataDir);
+    sqlite = db;
+    journalStore = new SqliteJournalStore(db);
+    crossReferences = new SqliteCrossReferences(db);
+    cursors = new SqliteCursors(db);
+    health.register('store', async () => {
+      db.prepare('select 1').get();
+      return `sqlite ${db.name}`;
+    });
+  }
+  if (redis) health.register('redis', redisHealth(redis));
+  else if (config.redisUrl) {
+    // REDIS_URL without HUB_STORE=redis: nothing is kept there, but /healthz still reports it.
+    const probe = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1500 });
+    probe.on('error', () => undefined);
+    health.register('redis', async () => {
+      if (probe.status === 'wait' || probe.status === 'end') await probe.connect();
+      return redisHealth(probe)();
+    });
+  }
+  if (config.rabbitmqUrl) health.register('rabbitmq', rabbitmqHealth(config.rabbitmqUrl));
+  const journal = new Journal({
+    store: journalStore,
+    instance: settings.instance,
+    hubRetry: settings.hubRetry,
+    metrics: journalMetrics,
+    answerTimeoutMs: settings.answerTimeoutMs,
+  });
+  return {
+    journal,
+    journalStore,
+    crossReferences,
+    cursors,
+    mappings,
+    health,
+    redis,
+    sqlite,
+    async close() {
+      await journalStore.close();
+      if (redis) await redis.quit().catch(() => redis!.disconnect());
+      sqlite?.close();
+    },
+  };
+}
+
+/** The journal as the nodes may use it. */
+export function journalPort(journal: Journal): JournalPort {
+  return {
+    isStored: async (messageId) => !!(await journal.store.getMessage(messageId)),
+    async record(input) {
+      const { duplicate, message } = await journal.record({
+        source: input.source,
+        sourceMessageId: input.sourceMessageId,
+        key: input.key,
+        payload: (input.msg as { payload?: unknown }).payload,
+        entry: { nodeId: input.nodeId, how: 'send', msg: storableMessage(input.msg) },
+      });
+      return { duplicate, tag: messageTag(message) };
+    },
+    async startDelivery(input) {
+      const result = await journal.startDelivery({ ...input, msg: storableMessage(input.msg) });
+      return result.action === 'send' ? { ...result, tag: deliveryTag(result.delivery) } : result;
+    },
+    settle: (deliveryId, outcome, detail) => journal.settle(deliveryId, outcome, detail),
+    awaitAnswer: (deliveryId) => journal.awaitAnswer(deliveryId),
+    answer: (deliveryId, answer) => journal.answer(deliveryId, answer),
+    delivery: (deliveryId) => journal.store.getDelivery(deliveryId),
+    heldAddress: (target, key) => heldAddress(journal.store, target, key),
+    retryPolicy: (input) => retryPolicy(input),
+  };
+}
+
+/** The port the composition root hands the nodes (in Node-RED's settings). */
+export function hubPortOf(config: HubConfig, stores: HubStores, settlement: Settlement): HubPort {
+  return {
+    paths: config.paths,
+    mappings: stores.mappings,
+    settlement,
+    journal: journalPort(stores.journal),
+    crossReferences: stores.crossReferences,
+    cursors: stores.cursors,
+    sharedRedis: stores.redis,
+    redisPrefix: config.journal.redisPrefix,
+  };
+}

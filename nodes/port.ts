@@ -1,0 +1,28 @@
+import type { NodeAPI } from 'node-red';
+import { PORT_SETTING, type HubPort, type JournalPort } from '../hub/port';
+import { standalonePort } from '../hub/standalone-port';
+import type { CrossReferenceStore } from '../adapters/people/cross-references';
+import { permanentError } from '../adapters/errors';
+
+/**
+ * A node's way to the running hub: the port the composition root put in Node-RED's
+ * settings, or, outside council-hub, a standalone one (no journal, no stores).
+ */
+export function hubPort(RED: NodeAPI): HubPort {
+  const given = (RED.settings as unknown as Record<string, unknown>)[PORT_SETTING] as HubPort | undefined;
+  return given ?? standalonePort(RED as never);
+}
+
+const OUTSIDE = 'work only inside council-hub (the hub gives them its journal and stores)';
+
+export function requireJournal(RED: NodeAPI): JournalPort {
+  const journal = hubPort(RED).journal;
+  if (!journal) throw permanentError('HUB_NOT_RUNNING', `the hub's journal is not running: journal, delivery, delivery-outcome, held-address and revenues nodes ${OUTSIDE}`);
+  return journal;
+}
+
+export function requireCrossReferences(RED: NodeAPI): CrossReferenceStore {
+  const xref = hubPort(RED).crossReferences;
+  if (!xref) throw permanentError('HUB_NOT_RUNNING', `the hub has no cross-reference store: person-lookup nodes ${OUTSIDE}`);
+  return xref;
+}
