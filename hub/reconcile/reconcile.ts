@@ -102,7 +102,7 @@ export interface ReconcileOptions {
 
 export const REVENUES_NOTE = 'revenues has no read API in the contract: its column is the outcome of the latest change the hub sent it (from the journal), not its own record';
 
-const inProgress = new Set(['pending', 'in-flight', 'failed']);
+const inProgress = new Set(['pending', 'in-flight', 'awaiting-answer', 'failed']);
 const stuck = new Set(['dead', 'needs-attention', 'discarded']);
 
 function deliveryView(delivery: DeliveryRecord): SystemFinding['delivery'] {
@@ -187,6 +187,7 @@ async function fromJournal(crm: AddressView, contactId: string, sources: Reconci
       return { system, verdict: 'not-known', detail: `no relationship: ${d.reason ?? 'skipped'}`, delivery };
     case 'pending':
     case 'in-flight':
+    case 'awaiting-answer':
     case 'failed':
       return { system, verdict: 'in-progress', detail: `the latest change is ${d.status}${d.lastError ? `: ${d.lastError.message}` : ''}`, delivery };
     default:

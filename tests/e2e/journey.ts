@@ -308,7 +308,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
         if (crm.events().some((e) => e.status !== 'delivered')) return false;
         const counts = await api.get('/counts').catch(() => undefined);
         if (!counts) return false;
-        const open = ['pending', 'in-flight', 'failed'].reduce((n, status) => n + (counts.byStatus[status] ?? 0), 0);
+        const open = ['pending', 'in-flight', 'awaiting-answer', 'failed'].reduce((n, status) => n + (counts.byStatus[status] ?? 0), 0);
         const messages = await api.get(`/messages?source=crm&limit=1`);
         return open === 0 && messages.total >= moves.length;
       });
@@ -316,7 +316,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
       await sleep(1500);
       await waitFor(what, settleTimeout, async () => {
         const counts = await api.get('/counts');
-        return ['pending', 'in-flight', 'failed'].every((status) => !counts.byStatus[status]);
+        return ['pending', 'in-flight', 'awaiting-answer', 'failed'].every((status) => !counts.byStatus[status]);
       });
       log(`  [${at()}] ${what}: ${JSON.stringify((await api.get('/counts')).byStatus)}`);
     };
@@ -433,7 +433,7 @@ async function collectFigures(c: Collected): Promise<JourneyFigures> {
   const counts: Record<string, Record<string, number>> = {};
   for (const d of deliveries) (counts[d.target] ??= {})[d.status] = (counts[d.target][d.status] ?? 0) + 1;
   const waitingForPerson = (d: any) => d.target === 'revenues' && d.lastError?.code === 'REJECTED' && !INJECTED_REJECTION.test(d.lastError?.message ?? '');
-  const open = deliveries.filter((d: any) => ['pending', 'in-flight', 'failed'].includes(d.status) || (d.status === 'dead' && !waitingForPerson(d))).length;
+  const open = deliveries.filter((d: any) => ['pending', 'in-flight', 'awaiting-answer', 'failed'].includes(d.status) || (d.status === 'dead' && !waitingForPerson(d))).length;
   const deadForPerson = deliveries.filter((d: any) => d.status === 'dead' && waitingForPerson(d)).length;
 
   // Each mover, in each system that knew them: the CRM's latest address, or a person is asked.
@@ -505,7 +505,7 @@ async function collectFigures(c: Collected): Promise<JourneyFigures> {
   }
 
   // The reconciliation report (the support staff's tool) must see what the simulators hold.
-  const report: ReconciliationReport = await api.get(`/reconciliation?contactId=${[...movers.keys()].join(',')}`);
+  const report: ReconciliationReport = await api.reconciliation([...movers.keys()]);
   const disagreements: string[] = [];
   for (const person of report.people) {
     for (const finding of person.systems) {

@@ -98,6 +98,10 @@ describe('hub start-up, security, health and metrics (real process)', function (
     const examples = await fetch(`${hub.url}/library/examples/flows/council-hub/postcode-lookup`, { headers: { authorization: `Bearer ${token}` } });
     assert.strictEqual(examples.status, 200);
     assert.ok(((await examples.json()) as any[]).some((n) => n.type === 'postcode'));
+    const journey = await fetch(`${hub.url}/library/examples/flows/council-hub/change-of-address`, { headers: { authorization: `Bearer ${token}` } });
+    assert.strictEqual(journey.status, 200);
+    const types = new Set(((await journey.json()) as any[]).map((n) => n.type));
+    for (const type of ['journal', 'gazetteer', 'delivery', 'person-lookup', 'revenues-batch', 'soap-endpoint']) assert.ok(types.has(type), `the change-of-address example has a ${type} node`);
   });
 
   it('runs the demo flow', async () => {

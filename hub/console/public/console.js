@@ -10,7 +10,7 @@
   var API = '/api/console';
   var TOKEN = 'council-hub.console.token';
   var USER = 'council-hub.console.user';
-  var STATUSES = ['pending', 'in-flight', 'delivered', 'failed', 'dead', 'superseded', 'skipped', 'needs-attention', 'discarded'];
+  var STATUSES = ['pending', 'in-flight', 'awaiting-answer', 'delivered', 'failed', 'dead', 'superseded', 'skipped', 'needs-attention', 'discarded'];
   var FAILURES = ['failed', 'dead', 'needs-attention'];
   // The journal's rules (hub/journal/journal.ts), so that impossible actions are not offered.
   var REPLAYABLE = ['failed', 'dead', 'needs-attention', 'delivered', 'skipped', 'discarded'];
