@@ -1,7 +1,8 @@
 import { deliveryStatuses } from '../journal/types';
 
 /**
- * OpenAPI 3.0 description of the console API (hub/api/console-api.ts), served at
+ * OpenAPI 3.0 description of the console API (hub/api/console-api.ts, and the reconciliation
+ * report of hub/api/reconciliation-api.ts), served at
  * /api/console/openapi.json. Keep the two in step: the API tests check every path here
  * is answered.
  */
@@ -109,6 +110,28 @@ export const consoleOpenApi = {
       },
     },
     '/counts': { get: { summary: 'Deliveries per status, and per target and status', responses: { '200': json(ref('Counts')), ...standard } } },
+    '/reconciliation': {
+      get: {
+        summary: 'The reconciliation report for a few people (at most 1000, in the query)',
+        description:
+          'Per person (a CRM contact): whether planning and housing (read back through the cross-references) hold the CRM\'s address, and what the journal knows of revenues (which has no read API). Without contactId: every CRM contact the journal holds a change of address for. For more people than fit in a URL, use the POST.',
+        parameters: [query('contactId', 'comma-separated CRM contact ids ([A-Za-z0-9_-], 1-40 characters), at most 1000; given once')],
+        responses: { '200': json(ref('ReconciliationReport')), '503': { ...problem, description: 'the journal, the cross-references or CRM_WSDL are not there' }, '500': { ...problem, description: 'the report failed' }, ...standard },
+      },
+      post: {
+        summary: 'The reconciliation report for any number of people (up to 100,000), listed in the body',
+        description:
+          'The same report as the GET, for the people in the body. {"contactIds": [...]} with at most 100,000 ids (duplicates count once); {} for every CRM contact the journal holds a change of address for; [] for nobody. The body must be JSON (Content-Type: application/json) of at most 5 MiB (5,242,880 bytes: 100,000 ids of the longest form fit). Needs console.read only: it changes nothing. 400 names what is wrong: not JSON, not an object, an unknown field, contactIds not an array, an id not a string or not a contact id (with its index), more than 100,000 ids, an empty body. 413: a body over 5 MiB.',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('ReconciliationRequest') } } },
+        responses: {
+          '200': json(ref('ReconciliationReport')),
+          '413': { ...problem, description: 'the body is larger than 5 MiB' },
+          '503': { ...problem, description: 'the journal, the cross-references or CRM_WSDL are not there' },
+          '500': { ...problem, description: 'the report failed' },
+          ...standard,
+        },
+      },
+    },
     '/audit': {
       get: {
         summary: 'Audit of replays and discards (who, when, why), newest first',
@@ -201,6 +224,61 @@ export const consoleOpenApi = {
           status: { type: 'string', enum: ['received', 'routed'] },
           editedFrom: { type: 'string' },
           resolvedBy: { type: 'object', properties: { messageId: { type: 'string' }, actor: { type: 'string' }, at: { type: 'integer' }, reason: { type: 'string' } } },
+        },
+      },
+      ReconciliationRequest: {
+        type: 'object',
+        properties: {
+          contactIds: {
+            type: 'array',
+            maxItems: 100000,
+            items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' },
+            description: 'the people (CRM contact ids); absent: every contact the journal holds a change of address for',
+          },
+        },
+        additionalProperties: false,
+      },
+      ReconciliationFinding: {
+        type: 'object',
+        properties: {
+          system: { type: 'string', enum: ['planning', 'housing', 'revenues'] },
+          verdict: { type: 'string', enum: ['agrees', 'differs', 'not-known', 'in-progress', 'unreadable'] },
+          ids: { type: 'object', additionalProperties: { type: 'string' }, description: "the system's own ids for the person (the cross-reference)" },
+          address: { type: 'string', description: 'the address the system holds (revenues: of the last change it accepted)' },
+          comparedBy: { type: 'string', enum: ['uprn', 'text'] },
+          detail: { type: 'string' },
+          delivery: { type: 'object', properties: { id: { type: 'string' }, status: ref('Status'), reason: { type: 'string' }, error: { type: 'string' } } },
+        },
+        required: ['system', 'verdict', 'detail'],
+      },
+      ReconciliationReport: {
+        type: 'object',
+        properties: {
+          generatedAt: { type: 'string', format: 'date-time' },
+          people: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                contactId: { type: 'string' },
+                name: { type: 'string' },
+                crmAddress: { type: 'string' },
+                error: { type: 'string', description: 'the CRM could not be read (e.g. ContactNotFound): nothing else was compared' },
+                systems: { type: 'array', items: ref('ReconciliationFinding') },
+              },
+              required: ['contactId', 'systems'],
+            },
+          },
+          summary: {
+            type: 'object',
+            properties: {
+              people: { type: 'integer' },
+              peopleNotAgreeing: { type: 'integer' },
+              bySystem: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } } },
+              allAgree: { type: 'boolean' },
+            },
+          },
+          notes: { type: 'array', items: { type: 'string' } },
         },
       },
       Hop: {

@@ -4,7 +4,7 @@ import { journalSettings } from '../journal';
 import { RedisJournalStore } from '../journal/redis-store';
 import { SqliteJournalStore } from '../journal/sqlite-store';
 import { openSqlite } from '../store';
-import { RedisCrossReferences, SqliteCrossReferences } from '../xref';
+import { crossReferencePrefix, RedisCrossReferences, SqliteCrossReferences } from '../xref';
 import { reconcile, ReconciliationReport } from './reconcile';
 import { reconcileSources, ReconcileConfigError, systemReadersFromEnv } from './sources';
 import { formatReport } from './table';
@@ -14,7 +14,7 @@ import { formatReport } from './table';
  * the terminal. Exit code 0 when every system agrees with the CRM, 1 when not, 2 when it
  * could not run.
  *
- * With HUB_URL set it asks the running hub (GET /api/console/reconciliation, logged on as
+ * With HUB_URL set it asks the running hub (POST /api/console/reconciliation, logged on as
  * HUB_USER / HUB_PASSWORD). Otherwise it reads for itself: the systems at the flows'
  * endpoints (CRM_WSDL, PLANNING_*, HOUSING_WSDL), and the cross-references and journal
  * from the hub's store (HUB_DATA_DIR, or HUB_STORE=redis with REDIS_URL and
@@ -54,8 +54,12 @@ async function fromHub(hubUrl: string, args: Args): Promise<ReconciliationReport
   });
   if (auth.status !== 200) throw new ReconcileConfigError(`the hub at ${base} refused the login of ${username} (${auth.status})`);
   const { access_token: token } = (await auth.json()) as { access_token: string };
-  const query = args.contactIds ? `?contactId=${encodeURIComponent(args.contactIds.join(','))}` : '';
-  const response = await fetch(`${base}/api/console/reconciliation${query}`, { headers: { authorization: `Bearer ${token}` } });
+  // POST, not GET with the ids in the query: any number of people fits in the body.
+  const response = await fetch(`${base}/api/console/reconciliation`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(args.contactIds ? { contactIds: args.contactIds } : {}),
+  });
   if (response.status !== 200) throw new Error(`the hub answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as ReconciliationReport;
 }
@@ -63,23 +67,33 @@ async function fromHub(hubUrl: string, args: Args): Promise<ReconciliationReport
 async function locally(args: Args): Promise<ReconciliationReport> {
   const config = loadConfig();
   const readers = systemReadersFromEnv();
-  const sqlite = openSqlite(config.dataDir);
   const redis = config.store === 'redis' ? new Redis(config.redisUrl!, { maxRetriesPerRequest: 3 }) : undefined;
+  const sqlite = redis ? undefined : openSqlite(config.dataDir);
   try {
-    const crossReferences = redis ? new RedisCrossReferences(redis) : new SqliteCrossReferences(sqlite);
-    const journal = redis ? new RedisJournalStore(redis, { prefix: journalSettings().redisPrefix }) : new SqliteJournalStore(sqlite);
+    let crossReferences, journal;
+    if (redis) {
+      // The hub's keys: the journal under HUB_JOURNAL_PREFIX, the cross-references beside it.
+      const prefix = journalSettings().redisPrefix;
+      crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(prefix));
+      journal = new RedisJournalStore(redis, { prefix });
+    } else {
+      crossReferences = new SqliteCrossReferences(sqlite!);
+      journal = new SqliteJournalStore(sqlite!);
+    }
     return await reconcile(reconcileSources(readers, crossReferences, journal), { contactIds: args.contactIds });
   } finally {
     await readers.close();
     redis?.disconnect();
-    sqlite.close();
+    sqlite?.close();
   }
 }
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const report = process.env.HUB_URL ? await fromHub(process.env.HUB_URL, args) : await locally(args);
-  console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report, { all: args.all }));
+  const text = `${args.json ? JSON.stringify(report, null, 2) : formatReport(report, { all: args.all })}\n`;
+  // Exit once the whole report is written: a pipe takes a large one in several writes.
+  await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
   return report.summary.allAgree ? 0 : 1;
 }
 

@@ -55,6 +55,19 @@ export class SqliteCrossReferences implements CrossReferenceStore {
   }
 }
 
+/** The journal's Redis key prefix when HUB_JOURNAL_PREFIX is not set. */
+export const DEFAULT_JOURNAL_PREFIX = 'council-hub:journal:';
+
+/**
+ * The Redis key prefix of the cross-references: beside the journal's keys, so that a
+ * deployment's (or a test run's) HUB_JOURNAL_PREFIX keeps them together. The one rule the
+ * hub (which writes them) and `npm run reconcile` (which reads them) both use. An empty
+ * journal prefix means the default, as HUB_JOURNAL_PREFIX does.
+ */
+export function crossReferencePrefix(journalPrefix: string | undefined): string {
+  return `${journalPrefix || DEFAULT_JOURNAL_PREFIX}xref:`;
+}
+
 /** One hash per contact (field = system) so that several hub instances share what they found. */
 export class RedisCrossReferences implements CrossReferenceStore {
   constructor(

@@ -1,4 +1,5 @@
 import { login } from '../support/hub-process';
+import type { ReconciliationReport } from '../../hub/reconcile/reconcile';
 
 /** The hub's console API as a support officer uses it (a bearer token per hub start). */
 export const DEMO_PASSWORD = 'council-hub-demo';
@@ -17,13 +18,13 @@ export class HubApi {
     this.token = undefined;
   }
 
-  async call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async call<T = any>(method: string, path: string, body?: unknown, timeoutMs = 60000): Promise<{ status: number; body: T }> {
     this.token ??= await login(this.url, this.username, DEMO_PASSWORD);
     const response = await fetch(`${this.url}/api/console${path}`, {
       method,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
       // A hub that stops answering must fail the run, not hang it.
-      signal: AbortSignal.timeout(60000),
+      signal: AbortSignal.timeout(timeoutMs),
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await response.text();
@@ -40,6 +41,19 @@ export class HubApi {
     const { status, body } = await this.call<T>('GET', path);
     if (status !== 200) throw new Error(`GET ${path} answered ${status}: ${JSON.stringify(body)}`);
     return body;
+  }
+
+  /** POST a JSON body; anything but 200 is an error. */
+  async post<T = any>(path: string, body: unknown, timeoutMs?: number): Promise<T> {
+    const { status, body: answer } = await this.call<T>('POST', path, body, timeoutMs);
+    if (status !== 200) throw new Error(`POST ${path} answered ${status}: ${JSON.stringify(answer)}`);
+    return answer;
+  }
+
+  /** The reconciliation report for these people (POST: any number of them fits). */
+  async reconciliation(contactIds: string[]): Promise<ReconciliationReport> {
+    // Three systems read per person: a few thousand people take a while.
+    return this.post<ReconciliationReport>('/reconciliation', { contactIds }, 600000);
   }
 
   /** Every item of a paged list (limit 500 a page). */

@@ -115,7 +115,7 @@ describe('reconciliation report (real CRM, planning and housing simulators; SQLi
     assert.match(broken.out, /CRM_WSDL is not set/);
   });
 
-  it('refuses a malformed contact id on the API route, and says so when the journal is not running', async () => {
+  it('refuses a malformed contact id or body on the API routes, and says so when the journal is not running', async () => {
     const app = express();
     app.use('/api/console', reconciliationApi((_req, _res, next) => next()));
     const server = http.createServer(app);
@@ -129,6 +129,19 @@ describe('reconciliation report (real CRM, planning and housing simulators; SQLi
       assert.strictEqual(twice.status, 400);
       const noJournal = await fetch(url);
       assert.strictEqual(noJournal.status, 503);
+      // The POST on its own (no Node-RED parsing the body first): the route's own parser and checks.
+      const postJson = (body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const notJson = await postJson('{"contactIds": [');
+      assert.strictEqual(notJson.status, 400);
+      assert.match((await notJson.json()).error, /^the body is not JSON/);
+      const wrongType = await postJson('{"contactIds": [42]}');
+      assert.strictEqual(wrongType.status, 400);
+      assert.match((await wrongType.json()).error, /contactIds\[0\] is number, not a string/);
+      const tooLarge = await postJson(JSON.stringify({ contactIds: Array.from({ length: 600000 }, (_, i) => `C${String(i).padStart(7, '0')}`) }));
+      assert.strictEqual(tooLarge.status, 413);
+      assert.match((await tooLarge.json()).error, /larger than 5242880 bytes/);
+      const postNoJournal = await postJson('{"contactIds": ["C0000001"]}');
+      assert.strictEqual(postNoJournal.status, 503);
     } finally {
       server.close();
     }
