@@ -1,3 +1,5 @@
+import { HubError } from '../errors';
+
 /**
  * UK postcodes: the format Royal Mail uses (outward code, one space, inward code),
  * including the GIR 0AA special case. Systems hand the hub postcodes in every case and
@@ -5,9 +7,10 @@
  */
 const POSTCODE = /^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$/;
 
-export class InvalidPostcodeError extends Error {
+/** Permanent (code INVALID_POSTCODE): the same postcode is refused every time; a person corrects it. */
+export class InvalidPostcodeError extends HubError {
   constructor(readonly postcode: unknown) {
-    super(`"${String(postcode)}" is not a UK postcode`);
+    super('INVALID_POSTCODE', `"${String(postcode)}" is not a UK postcode`, { transient: false });
     this.name = 'InvalidPostcodeError';
   }
 }

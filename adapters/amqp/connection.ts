@@ -139,7 +139,7 @@ export class AmqpConnection extends EventEmitter {
   private target(): Options.Connect {
     const url = new URL(this.options.url);
     if (url.protocol !== 'amqp:' && url.protocol !== 'amqps:') {
-      throw new AmqpError('UNKNOWN', `"${url.protocol}" is not an AMQP URL: use amqp://host:5672 or amqps://`);
+      throw new AmqpError('INVALID_URL', `"${url.protocol}" is not an AMQP URL: use amqp://host:5672 or amqps://`);
     }
     const username = this.options.username || decodeURIComponent(url.username) || undefined;
     const password = this.options.password || decodeURIComponent(url.password) || undefined;
@@ -164,7 +164,7 @@ export class AmqpConnection extends EventEmitter {
         clientProperties: { connection_name: this.options.connectionName },
       });
     } catch (err) {
-      this.retryLater('error', describeAmqpError(err instanceof TypeError ? new AmqpError('UNKNOWN', `the RabbitMQ URL is not valid: ${err.message}`) : err, this.broker));
+      this.retryLater('error', describeAmqpError(err instanceof TypeError ? new AmqpError('INVALID_URL', `the RabbitMQ URL is not valid: ${err.message}`) : err, this.broker));
       return;
     }
     if (this.closing) {

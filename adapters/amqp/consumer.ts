@@ -84,7 +84,7 @@ export class AmqpConsumer extends ChannelOwner {
     super(amqp, options.retry);
     this.topology = resolveTopology(options);
     const prefetch = options.prefetch ?? 100;
-    if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`prefetch must be a whole number of at least 1, not ${prefetch}`);
+    if (!Number.isInteger(prefetch) || prefetch < 1) throw new AmqpError('CONFIGURATION', `prefetch must be a whole number of at least 1, not ${prefetch}`);
   }
 
   /** Handlers running now. */

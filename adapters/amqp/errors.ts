@@ -1,8 +1,12 @@
+import { HubError } from '../errors';
+
 /**
  * Readable errors for the AMQP adapter. amqplib reports broker refusals as raw protocol
  * text ("Operation failed: QueueDeclare; 404 (NOT-FOUND) with message ...") and socket
  * failures as bare Node errors (ECONNREFUSED); support staff and node status lines need
  * to know what to fix, so every error leaving the adapter goes through describeAmqpError.
+ * Every AmqpError follows the hub's error contract (adapters/errors.ts): a code and
+ * whether trying again later can help (AMQP_TRANSIENT below).
  */
 export type AmqpErrorCode =
   | 'CONNECTION_REFUSED'
@@ -18,16 +22,58 @@ export type AmqpErrorCode =
   | 'NACKED'
   | 'CLOSED'
   | 'INVALID_MESSAGE'
+  | 'INVALID_URL'
+  | 'CONFIGURATION'
   | 'UNKNOWN';
 
-export class AmqpError extends Error {
+/**
+ * Transient (true) or permanent (false), per code. The rule: an error about the path to
+ * the broker or its momentary state is transient; an error that the same message, name or
+ * configuration meets again on every try is permanent (a person fixes it, then replays).
+ * - CONNECTION_REFUSED, TIMEOUT, CONNECTION_LOST, CHANNEL_CLOSED: the broker restarting, a
+ *   network blip, a heartbeat timeout; the connection reconnects by itself.
+ * - HOST_NOT_FOUND: transient. EAI_AGAIN is by definition a temporary DNS failure, and an
+ *   ENOTFOUND during a DNS or VPN outage looks the same; a misspelt host fails every try
+ *   and ends a dead letter after the retries, which costs little.
+ * - NACKED: the broker could not take the message now (a queue at its length limit with
+ *   reject-publish, a disk alarm); it may take it later.
+ * - CLOSED: the hub itself closed the connection or publisher (a redeploy, a shutdown);
+ *   the next attempt runs on the new one.
+ * - UNKNOWN: a failure amqplib or the socket did not explain; like any unexplained error
+ *   it is retried (the hub's default), with the retries bounded.
+ * - ACCESS_REFUSED, VHOST_NOT_ALLOWED: wrong credentials or permissions, the same on
+ *   every try until someone changes the configuration or the broker.
+ * - NOT_FOUND, PRECONDITION_FAILED: a missing exchange or queue, or one declared with
+ *   other settings: needs a declaration or a fix of the name.
+ * - UNROUTABLE: no queue is bound for the routing key; the same message is returned again.
+ * - INVALID_MESSAGE: the body is not JSON, or cannot be sent as JSON: the data.
+ * - INVALID_URL, CONFIGURATION: the node's settings are wrong.
+ */
+export const AMQP_TRANSIENT: Readonly<Record<AmqpErrorCode, boolean>> = {
+  CONNECTION_REFUSED: true,
+  HOST_NOT_FOUND: true,
+  TIMEOUT: true,
+  CONNECTION_LOST: true,
+  CHANNEL_CLOSED: true,
+  NACKED: true,
+  CLOSED: true,
+  UNKNOWN: true,
+  ACCESS_REFUSED: false,
+  VHOST_NOT_ALLOWED: false,
+  NOT_FOUND: false,
+  PRECONDITION_FAILED: false,
+  UNROUTABLE: false,
+  INVALID_MESSAGE: false,
+  INVALID_URL: false,
+  CONFIGURATION: false,
+};
+
+export class AmqpError extends HubError {
   override readonly name = 'AmqpError';
-  constructor(
-    readonly code: AmqpErrorCode,
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
+  declare readonly code: AmqpErrorCode;
+
+  constructor(code: AmqpErrorCode, message: string, cause?: unknown) {
+    super(code, message, { transient: AMQP_TRANSIENT[code], cause });
   }
 }
 

@@ -8,7 +8,7 @@ export type { AmqpPublisherOptions, AmqpPublishOptions } from './publisher';
 export type { AmqpChannelState, AmqpChannelStatus } from './channel-owner';
 export { resolveTopology, declareQueueTopology } from './topology';
 export type { QueueTopology, ResolvedTopology, AmqpExchangeType } from './topology';
-export { AmqpError, describeAmqpError, brokerLabel } from './errors';
+export { AmqpError, AMQP_TRANSIENT, describeAmqpError, brokerLabel } from './errors';
 export type { AmqpErrorCode } from './errors';
 export { backoffDelay } from './backoff';
 export type { BackoffOptions } from './backoff';

@@ -1,4 +1,5 @@
 import type { Channel } from 'amqplib';
+import { AmqpError } from './errors';
 
 export type AmqpExchangeType = 'direct' | 'topic' | 'fanout' | 'headers';
 
@@ -20,9 +21,9 @@ export type ResolvedTopology = Required<QueueTopology>;
 
 export function resolveTopology(topology: QueueTopology): ResolvedTopology {
   const queue = topology.queue?.trim();
-  if (!queue) throw new Error('a queue name is required');
+  if (!queue) throw new AmqpError('CONFIGURATION', 'a queue name is required');
   const exchangeType = topology.exchangeType ?? 'topic';
-  if (!['direct', 'topic', 'fanout', 'headers'].includes(exchangeType)) throw new Error(`exchange type "${exchangeType}" is not one of direct, topic, fanout, headers`);
+  if (!['direct', 'topic', 'fanout', 'headers'].includes(exchangeType)) throw new AmqpError('CONFIGURATION', `exchange type "${exchangeType}" is not one of direct, topic, fanout, headers`);
   const keys = (topology.routingKeys ?? []).map((k) => k.trim()).filter((k, i, all) => all.indexOf(k) === i);
   const defaultKey = exchangeType === 'topic' ? '#' : exchangeType === 'direct' ? queue : '';
   return {

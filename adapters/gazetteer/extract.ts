@@ -1,6 +1,7 @@
 import fs from 'fs';
 import { parse } from 'csv-parse';
 import { normalisePostcode } from '../address/postcode';
+import { HubError } from '../errors';
 import type { Bs7666Address } from '../canonical/types';
 
 /**
@@ -36,14 +37,21 @@ export interface ExtractProblem {
 /** How many problems a failed load lists (the count is always complete). */
 const MAX_PROBLEMS_LISTED = 50;
 
-export class GazetteerLoadError extends Error {
+/**
+ * The extract did not load: GAZETTEER_UNREADABLE (the file cannot be read) or
+ * GAZETTEER_MALFORMED (rows are wrong). Transient: a message meets it only while the
+ * gazetteer has no extract at all, and the fault is in the hub's reference data, not in
+ * the message; the gazetteer watches the file and loads the next good extract by itself,
+ * so a retry after that succeeds without anyone replaying (past the retries, dead letters).
+ */
+export class GazetteerLoadError extends HubError {
   /** `problems` empty with a `reason`: the file could not be read at all. */
   constructor(readonly file: string, readonly problems: ExtractProblem[], readonly problemCount: number, reason?: string) {
     const listed = problems.map((p) => `line ${p.line}: ${p.message}`).join('; ');
     const more = problemCount > problems.length ? ` (and ${problemCount - problems.length} more)` : '';
-    super(reason
+    super(reason ? 'GAZETTEER_UNREADABLE' : 'GAZETTEER_MALFORMED', reason
       ? `gazetteer extract ${file} was not loaded: ${reason}`
-      : `gazetteer extract ${file} was not loaded: ${problemCount} malformed row${problemCount === 1 ? '' : 's'}: ${listed}${more}`);
+      : `gazetteer extract ${file} was not loaded: ${problemCount} malformed row${problemCount === 1 ? '' : 's'}: ${listed}${more}`, { transient: true });
     this.name = 'GazetteerLoadError';
   }
 }

@@ -2,6 +2,7 @@ import fs from 'fs';
 import { EventEmitter } from 'events';
 import { normalisePostcode } from '../address/postcode';
 import { checkSchema } from '../canonical/schemas';
+import { transientError } from '../errors';
 import type { Bs7666Address } from '../canonical/types';
 import { LOGICAL_STATUS_NAMES, normaliseUprn, readExtract, type GazetteerRecord, type LogicalStatus } from './extract';
 import { comparable, parseFreeTextHouse, type ParsedHouse } from './free-text';
@@ -242,7 +243,7 @@ export class Gazetteer extends EventEmitter {
   }
 
   private assertLoaded(): void {
-    if (!this.report) throw new Error(`the gazetteer extract ${this.file} has not loaded`);
+    if (!this.report) throw transientError('GAZETTEER_NOT_LOADED', `the gazetteer extract ${this.file} has not loaded`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { HubError, permanentError } from '../errors';
 import { normalisePostcode } from '../address/postcode';
 import type { Bs7666Address } from '../canonical/types';
 
@@ -52,9 +53,14 @@ function packParts(parts: string[], width: number, maxLines: number): string[] {
   return packed;
 }
 
-export class AddressLinesError extends Error {
-  constructor(message: string) {
-    super(message);
+/**
+ * An address that cannot be laid out: permanent, the same address fails the same way (a
+ * person shortens it or the target's field sizes change). Codes: ADDRESS_MISSING (no
+ * address given), ADDRESS_TOO_LONG (more lines than the target has).
+ */
+export class AddressLinesError extends HubError {
+  constructor(message: string, code: 'ADDRESS_MISSING' | 'ADDRESS_TOO_LONG' = 'ADDRESS_TOO_LONG') {
+    super(code, message, { transient: false });
     this.name = 'AddressLinesError';
   }
 }
@@ -74,7 +80,7 @@ export class AddressLinesError extends Error {
  *     silently; a person decides (the delivery needs attention).
  */
 export function addressLines(address: Partial<Bs7666Address>, maxLines: number, width: number): string[] {
-  if (!address || typeof address !== 'object') throw new AddressLinesError('addressLines: no address given');
+  if (!address || typeof address !== 'object') throw new AddressLinesError('addressLines: no address given', 'ADDRESS_MISSING');
   const paon = tidy(address.paon);
   const street = tidy(address.streetDescription);
   const locality = tidy(address.locality);
@@ -106,7 +112,7 @@ export function toTime(value: string): string {
 /** The date part ("2026-11-18") of a date or an ISO 8601 date-time, as written (no time-zone shift). */
 export function toDate(value: string): string {
   const match = /^(\d{4}-\d{2}-\d{2})/.exec(String(value));
-  if (!match) throw new Error(`"${String(value)}" is not a date`);
+  if (!match) throw permanentError('INVALID_DATE', `"${String(value)}" is not a date`);
   return match[1];
 }
 

@@ -1,3 +1,5 @@
+import { permanentError } from '../errors';
+
 /**
  * Collects revenues request rows and releases them as one file when the batch is full
  * (count) or its oldest row has waited long enough (age), whichever comes first.
@@ -15,7 +17,7 @@ export class RequestBatch<T> {
     private readonly options: BatchOptions,
     private readonly release: (rows: T[]) => void,
   ) {
-    if (!(options.maxRows >= 1)) throw new Error('a batch needs maxRows of at least 1');
+    if (!(options.maxRows >= 1)) throw permanentError('CONFIGURATION', 'a batch needs maxRows of at least 1');
   }
 
   add(row: T): void {

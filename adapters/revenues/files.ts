@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
+import { HubError } from '../errors';
 
 /**
  * Revenues (council tax) change-of-address files, CONTRACTS.md "Revenues": the hub writes
@@ -31,12 +32,22 @@ export interface AckRow {
   reason: string;
 }
 
-export class RevenuesFileError extends Error {
+/**
+ * INVALID_ACK_FILE_NAME, EMPTY_REQUEST_FILE, MISSING_REQUEST_ID, DUPLICATE_REQUEST_ID (a
+ * request file the hub would write), INVALID_ACK_FILE (an ack file Revenues wrote).
+ */
+export type RevenuesFileErrorCode = 'INVALID_ACK_FILE_NAME' | 'EMPTY_REQUEST_FILE' | 'MISSING_REQUEST_ID' | 'DUPLICATE_REQUEST_ID' | 'INVALID_ACK_FILE';
+
+/** A request or ack file that breaks CONTRACTS.md: permanent, the same rows or file fail the same way. */
+export class RevenuesFileError extends HubError {
+  declare readonly code: RevenuesFileErrorCode;
+
   constructor(
+    code: RevenuesFileErrorCode,
     message: string,
     readonly line?: number,
   ) {
-    super(line ? `${message} (line ${line})` : message);
+    super(code, line ? `${message} (line ${line})` : message, { transient: false });
     this.name = 'RevenuesFileError';
   }
 }
@@ -61,17 +72,17 @@ export function ackFileName(requestFile: string): string {
 }
 
 export function requestFileForAck(ackFile: string): string {
-  if (!/^ADDR_\d{14}_\d{4}\.ack\.csv$/.test(ackFile)) throw new RevenuesFileError(`"${ackFile}" is not a Revenues ack file name`);
+  if (!/^ADDR_\d{14}_\d{4}\.ack\.csv$/.test(ackFile)) throw new RevenuesFileError('INVALID_ACK_FILE_NAME', `"${ackFile}" is not a Revenues ack file name`);
   return ackFile.replace(/\.ack\.csv$/, '.csv');
 }
 
 /** UTF-8, CRLF line ends, header row, every row with every column (missing ones empty). */
 export function buildRequestFile(rows: RevenuesRequestRow[]): string {
-  if (!rows.length) throw new RevenuesFileError('a request file needs at least one row');
+  if (!rows.length) throw new RevenuesFileError('EMPTY_REQUEST_FILE', 'a request file needs at least one row');
   const ids = new Set<string>();
   rows.forEach((row, i) => {
-    if (!row.request_id) throw new RevenuesFileError(`row ${i + 1} has no request_id`);
-    if (ids.has(row.request_id)) throw new RevenuesFileError(`request_id ${row.request_id} appears twice in one file`);
+    if (!row.request_id) throw new RevenuesFileError('MISSING_REQUEST_ID', `row ${i + 1} has no request_id`);
+    if (ids.has(row.request_id)) throw new RevenuesFileError('DUPLICATE_REQUEST_ID', `request_id ${row.request_id} appears twice in one file`);
     ids.add(row.request_id);
   });
   return stringify(rows, { header: true, columns: [...REQUEST_COLUMNS], record_delimiter: '\r\n', quoted_match: /[",\r\n]/ });
@@ -87,19 +98,19 @@ export function parseAckFile(content: string | Buffer): AckRow[] {
   try {
     records = parse(content, { bom: true, skip_empty_lines: true, relax_column_count: false });
   } catch (err) {
-    throw new RevenuesFileError(`ack file is not valid CSV: ${(err as Error).message}`);
+    throw new RevenuesFileError('INVALID_ACK_FILE', `ack file is not valid CSV: ${(err as Error).message}`);
   }
   const [header, ...rows] = records;
   if (!header || header.join(',') !== 'request_id,outcome,reason') {
-    throw new RevenuesFileError(`ack file header must be request_id,outcome,reason, got "${header?.join(',') ?? ''}"`, 1);
+    throw new RevenuesFileError('INVALID_ACK_FILE', `ack file header must be request_id,outcome,reason, got "${header?.join(',') ?? ''}"`, 1);
   }
   const seen = new Set<string>();
   return rows.map(([requestId, outcome, reason], i) => {
     const line = i + 2;
-    if (!requestId) throw new RevenuesFileError('ack row has no request_id', line);
-    if (!(ACK_OUTCOMES as readonly string[]).includes(outcome)) throw new RevenuesFileError(`ack row outcome "${outcome}" is not one of ${ACK_OUTCOMES.join(', ')}`, line);
-    if (outcome === 'REJECTED' && !reason) throw new RevenuesFileError(`REJECTED row for ${requestId} gives no reason`, line);
-    if (seen.has(requestId)) throw new RevenuesFileError(`request_id ${requestId} is acknowledged twice`, line);
+    if (!requestId) throw new RevenuesFileError('INVALID_ACK_FILE', 'ack row has no request_id', line);
+    if (!(ACK_OUTCOMES as readonly string[]).includes(outcome)) throw new RevenuesFileError('INVALID_ACK_FILE', `ack row outcome "${outcome}" is not one of ${ACK_OUTCOMES.join(', ')}`, line);
+    if (outcome === 'REJECTED' && !reason) throw new RevenuesFileError('INVALID_ACK_FILE', `REJECTED row for ${requestId} gives no reason`, line);
+    if (seen.has(requestId)) throw new RevenuesFileError('INVALID_ACK_FILE', `request_id ${requestId} is acknowledged twice`, line);
     seen.add(requestId);
     return { requestId, outcome: outcome as AckOutcome, reason: reason ?? '' };
   });

@@ -1,7 +1,7 @@
 /** SFTP for the hub: pinned connections, watched folders with claim/settle, atomic writes. */
 export { SftpConnection } from './connection';
 export type { SftpEndpoint, SftpConnectionState } from './connection';
-export { SftpError } from './errors';
+export { SftpError, SFTP_TRANSIENT, connectionError } from './errors';
 export type { SftpErrorCode } from './errors';
 export { hostKeyFingerprint, normaliseFingerprint } from './host-key';
 export { SftpFolderWatcher, globToRegExp, PROCESSING, PROCESSED, FAILED } from './watch';

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'events';
 import * as soap from 'soap';
+import { HubError, permanentError } from '../errors';
 import {
+  SOAP_KIND_CODES,
   SoapCallError,
   faultNameOf,
   isTransientFaultName,
@@ -72,15 +74,16 @@ interface ObservedResponse {
 /** The per-call options key under which a call passes its ObservedResponse; removed before axios sees the options. */
 const OBSERVE = Symbol('council-hub.soap.observe');
 
-/** A response the guard refused before the soap package parsed it. */
-class RefusedResponse extends Error {
+/** A response the guard refused before the soap package parsed it (it becomes a SoapCallError of the same kind). */
+class RefusedResponse extends HubError {
   constructor(
     readonly kind: SoapFailureKind,
     message: string,
     readonly httpStatus: number | undefined,
-    readonly transient: boolean,
+    transient: boolean,
   ) {
-    super(message);
+    super(SOAP_KIND_CODES[kind], message, { transient });
+    this.name = 'RefusedResponse';
   }
 }
 
@@ -163,7 +166,7 @@ export class SoapClient extends EventEmitter {
 
   constructor(options: SoapClientOptions) {
     super();
-    if (!options.wsdl) throw new TypeError('SoapClient: a WSDL file or URL is required');
+    if (!options.wsdl) throw permanentError('CONFIGURATION', 'SoapClient: a WSDL file or URL is required');
     this.options = options;
   }
 
@@ -188,7 +191,8 @@ export class SoapClient extends EventEmitter {
   }
 
   private client(): Promise<soap.Client> {
-    if (this._state === 'closed') return Promise.reject(new SoapCallError('the SOAP client is closed', { kind: 'bad-request', transient: false }));
+    // Closed only with its endpoint node (a redeploy, a shutdown): a later try runs on the new client.
+    if (this._state === 'closed') return Promise.reject(new SoapCallError('the SOAP client is closed', { kind: 'bad-request', code: 'SOAP_CLIENT_CLOSED', transient: true }));
     if (!this.loading) {
       this.setState('loading');
       this.loading = this.load().then(

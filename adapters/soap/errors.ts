@@ -1,3 +1,5 @@
+import { HubError } from '../errors';
+
 /**
  * What a failed SOAP call means to the rest of the hub: one error class whose `transient`
  * flag the retry engine reads. Transient = worth trying again later (the peer or the
@@ -6,6 +8,11 @@
  *
  * SOAP 1.1 answers every fault with HTTP 500, so the status alone decides nothing: a fault
  * is transient only when its name is ServiceUnavailable.
+ *
+ * SoapCallError follows the hub's error contract (adapters/errors.ts): `transient`, and a
+ * `code`: the transport's error code when there is one (ECONNREFUSED, ECONNABORTED...),
+ * else the fault's name (ServiceUnavailable, PartyNotFound...), else one per kind
+ * (SOAP_FAULT, SOAP_TIMEOUT, SOAP_MALFORMED_RESPONSE...: SOAP_KIND_CODES).
  */
 
 /** Network error codes (Node and axios) that say "the peer or the path was not there". */
@@ -41,6 +48,18 @@ export type SoapFailureKind =
   | 'wsdl' // the WSDL could not be read or understood
   | 'bad-request'; // the caller's request cannot be sent (unknown operation, bad arguments)
 
+/** The code of a failure that has neither a transport code nor a fault name. */
+export const SOAP_KIND_CODES: Readonly<Record<SoapFailureKind, string>> = {
+  fault: 'SOAP_FAULT',
+  timeout: 'SOAP_TIMEOUT',
+  connection: 'SOAP_CONNECTION_FAILED',
+  http: 'SOAP_HTTP_ERROR',
+  'malformed-response': 'SOAP_MALFORMED_RESPONSE',
+  'hostile-response': 'SOAP_HOSTILE_RESPONSE',
+  wsdl: 'SOAP_WSDL_UNREADABLE',
+  'bad-request': 'SOAP_BAD_REQUEST',
+};
+
 export interface SoapCallErrorFields {
   kind: SoapFailureKind;
   operation?: string;
@@ -56,8 +75,13 @@ export interface SoapCallErrorFields {
   transient: boolean;
 }
 
+/** The contract code of a failed call: transport code, else fault name, else the kind's code. */
+export function soapErrorCode(fields: Pick<SoapCallErrorFields, 'kind' | 'code' | 'faultName'>): string {
+  return fields.code || fields.faultName || SOAP_KIND_CODES[fields.kind];
+}
+
 /** A SOAP call that failed: a fault, a transport failure, or a response the hub refuses. */
-export class SoapCallError extends Error {
+export class SoapCallError extends HubError {
   readonly kind: SoapFailureKind;
   readonly operation?: string;
   readonly endpoint?: string;
@@ -66,11 +90,9 @@ export class SoapCallError extends Error {
   readonly faultName?: string;
   readonly detail?: unknown;
   readonly httpStatus?: number;
-  readonly code?: string;
-  readonly transient: boolean;
 
   constructor(message: string, fields: SoapCallErrorFields) {
-    super(message);
+    super(soapErrorCode(fields), message, { transient: fields.transient });
     this.name = 'SoapCallError';
     this.kind = fields.kind;
     this.operation = fields.operation;
@@ -80,8 +102,6 @@ export class SoapCallError extends Error {
     this.faultName = fields.faultName;
     this.detail = fields.detail;
     this.httpStatus = fields.httpStatus;
-    this.code = fields.code;
-    this.transient = fields.transient;
     // Node-RED's Catch copies only message, code, stack and cause of an error into
     // msg.error: the fields ride in `cause` so a flow sees msg.error.cause.transient.
     // (Hooks such as onComplete get this object itself: error.transient.)

@@ -1,7 +1,7 @@
 /** The hub's SOAP layer: calling services (client), hosting them (server), and what a failure means (errors). */
 export { SoapClient, createSoapClient, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_RESPONSE_BYTES } from './client';
 export type { SoapClientOptions, SessionLogonOptions, WsSecurityOptions, CallOptions, SoapClientState } from './client';
-export { SoapCallError, isSoapCallError, faultNameOf } from './errors';
+export { SoapCallError, isSoapCallError, faultNameOf, soapErrorCode, SOAP_KIND_CODES } from './errors';
 export type { SoapFailureKind, SoapCallErrorFields } from './errors';
 export {
   SoapFault,
@@ -17,4 +17,4 @@ export {
 export type { HostedSoapService, SoapServiceOptions, SoapOperationHandler, SoapRequest, MountPoint } from './server';
 export { PendingReplies, pendingSoapReplies, replyKey, DEFAULT_REPLY_TIMEOUT_MS } from './pending';
 export type { SoapReplyContext } from './pending';
-export { checkSoapXml, XmlRefusedError } from './xml-guard';
+export { checkSoapXml, XmlRefusedError, XML_REFUSAL_CODES } from './xml-guard';

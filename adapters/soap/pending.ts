@@ -1,3 +1,4 @@
+import { permanentError } from '../errors';
 import { SoapFault } from './server';
 
 /**
@@ -34,7 +35,7 @@ export class PendingReplies {
 
   /** Waits for the reply to `key`; `owner` is the hosting node, so its requests can be failed together on close. */
   wait(key: string, owner: string, timeoutMs = DEFAULT_REPLY_TIMEOUT_MS): Promise<Record<string, unknown>> {
-    if (this.entries.has(key)) return Promise.reject(new Error(`a request is already waiting under ${key}`));
+    if (this.entries.has(key)) return Promise.reject(permanentError('SOAP_REPLY_KEY_IN_USE', `a request is already waiting under ${key}`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.entries.delete(key);

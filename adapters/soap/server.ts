@@ -2,7 +2,9 @@ import fs from 'fs/promises';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'http';
 import zlib from 'zlib';
 import * as soap from 'soap';
+import { HubError, permanentError } from '../errors';
 import { STRICT_VALUES } from './deserialize';
+import { isTransientFaultName } from './errors';
 import { checkRequest } from './request-check';
 import { XmlRefusedError, checkSoapXml } from './xml-guard';
 
@@ -39,14 +41,16 @@ export type SoapOperationHandler = (request: SoapRequest) => Promise<Record<stri
  * A fault the hub answers with, in the hub's convention (CrmService.wsdl): faultcode
  * soap:Client (the caller's problem) or soap:Server (try again later), faultstring
  * "<name>: <reason>", detail <fault><name/><reason/></fault>.
+ * Its contract code is the fault's name; like a fault the hub's client receives, it is
+ * transient only when that name is ServiceUnavailable.
  */
-export class SoapFault extends Error {
+export class SoapFault extends HubError {
   constructor(
     readonly faultName: string,
     readonly reason: string,
     readonly side: 'Client' | 'Server' = 'Client',
   ) {
-    super(`${faultName}: ${reason}`);
+    super(faultName, `${faultName}: ${reason}`, { transient: isTransientFaultName(faultName) });
     this.name = 'SoapFault';
   }
 }
@@ -136,7 +140,7 @@ export class SoapPathRegistry {
   /** Registers a service on its path; refuses a path another service holds. */
   register(service: HostedSoapService): void {
     const holder = this.services.get(service.path);
-    if (holder && holder !== service) throw new Error(`SOAP path ${service.path} is already hosted (${holder.serviceName})`);
+    if (holder && holder !== service) throw permanentError('SOAP_PATH_IN_USE', `SOAP path ${service.path} is already hosted (${holder.serviceName})`);
     this.services.set(service.path, service);
   }
 
@@ -162,7 +166,11 @@ export function soapRegistryFor(app: MountPoint): SoapPathRegistry {
   return registry;
 }
 
-class BodyTooLarge extends Error {}
+class BodyTooLarge extends HubError {
+  constructor() {
+    super('BODY_TOO_LARGE', 'the request body is larger than the bound', { transient: false });
+  }
+}
 
 /** Reads a request body up to maxBytes (after gunzip, so a small gzip cannot expand without bound). */
 function readBody(req: HttpRequest, maxBytes: number): Promise<string> {

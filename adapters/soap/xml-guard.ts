@@ -1,4 +1,5 @@
 import { Parser } from 'xml2js';
+import { HubError } from '../errors';
 
 /**
  * The check every SOAP message passes before the soap package parses it, in both
@@ -10,12 +11,21 @@ import { Parser } from 'xml2js';
 
 export type XmlRefusal = 'empty' | 'doctype' | 'malformed' | 'hostile-name' | 'not-envelope';
 
-export class XmlRefusedError extends Error {
+/** The contract code of each refusal: permanent, the same XML is refused every time. */
+export const XML_REFUSAL_CODES: Readonly<Record<XmlRefusal, string>> = {
+  empty: 'XML_EMPTY',
+  doctype: 'XML_DOCTYPE',
+  malformed: 'XML_MALFORMED',
+  'hostile-name': 'XML_HOSTILE_NAME',
+  'not-envelope': 'XML_NOT_ENVELOPE',
+};
+
+export class XmlRefusedError extends HubError {
   constructor(
     readonly refusal: XmlRefusal,
     message: string,
   ) {
-    super(message);
+    super(XML_REFUSAL_CODES[refusal], message, { transient: false });
     this.name = 'XmlRefusedError';
   }
 }

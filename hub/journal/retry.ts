@@ -1,4 +1,13 @@
+import { classifyError, errorCode } from '../../adapters/errors';
 import type { DeliveryError, ErrorClass, RetryPolicy } from './types';
+
+/**
+ * Transient or permanent? The hub's one rule (adapters/errors.ts): an error that says so
+ * (`transient: true | false`, as every adapter and hub error does) is taken at its word;
+ * any other is treated as the target's policy says (`unclassified`, transient unless
+ * configured otherwise). Re-exported here for the journal's callers.
+ */
+export { classifyError };
 
 /** Defaults for a target whose delivery node says nothing else. */
 export const defaultRetryPolicy: RetryPolicy = {
@@ -19,18 +28,6 @@ export function retryDelayMs(policy: RetryPolicy, attempts: number, random: () =
   return Math.round(capped / 2 + random() * (capped / 2));
 }
 
-/**
- * Transient or permanent? The SOAP layer's errors carry `transient: boolean`; other errors
- * may say so in `error.transient` too. An error without it is treated as the target's
- * policy says (transient unless configured otherwise).
- */
-export function classifyError(error: unknown, unclassified: ErrorClass): ErrorClass {
-  const flag = (error as { transient?: unknown } | null)?.transient;
-  if (flag === true) return 'transient';
-  if (flag === false) return 'permanent';
-  return unclassified;
-}
-
 /** The journal's record of an error, with where it happened. */
 export function describeError(
   error: unknown,
@@ -38,11 +35,12 @@ export function describeError(
   where: { nodeId?: string; nodeType?: string; nodeName?: string } = {},
   at = Date.now(),
 ): DeliveryError {
-  const e = error as { message?: unknown; code?: unknown } | null;
+  const e = error as { message?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message : String(error);
+  const code = errorCode(error);
   return {
     message,
-    ...(typeof e?.code === 'string' || typeof e?.code === 'number' ? { code: String(e.code) } : {}),
+    ...(code !== undefined ? { code } : {}),
     classification: classifyError(error, unclassified),
     ...Object.fromEntries(Object.entries(where).filter(([, v]) => v !== undefined && v !== '')),
     at,

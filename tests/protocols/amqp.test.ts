@@ -242,10 +242,11 @@ describe('amqp adapter (real RabbitMQ)', function () {
     const p = publisher(conn);
     await assert.rejects(p.publish(exchange, 'no.such.key', { x: 1 }), (err: any) => {
       assert.strictEqual(err.code, 'UNROUTABLE');
+      assert.strictEqual(err.transient, false, 'the same message is returned again: permanent');
       assert.match(err.message, new RegExp(`no queue is bound to exchange "${exchange.replace(/\./g, '\\.')}" for routing key "no\\.such\\.key".*312 NO_ROUTE`));
       return true;
     });
-    await assert.rejects(p.publish(name('missing-exchange'), 'k', { x: 1 }), (err: any) => err.code === 'NOT_FOUND' && /does not exist/.test(err.message));
+    await assert.rejects(p.publish(name('missing-exchange'), 'k', { x: 1 }), (err: any) => err.code === 'NOT_FOUND' && err.transient === false && /does not exist/.test(err.message));
     const queue = name('routable');
     const k = consumer(conn, { queue, exchange, exchangeType: 'direct', routingKeys: ['ok'] }, async () => undefined);
     await ready(k);
@@ -261,11 +262,12 @@ describe('amqp adapter (real RabbitMQ)', function () {
     await waitFor(() => states.filter((s) => s.state === 'error').length >= 2, 10_000, 'two failed attempts');
     const error = states.find((s) => s.state === 'error')!.error!;
     assert.strictEqual(error.code, 'CONNECTION_REFUSED');
+    assert.strictEqual(error.transient, true);
     assert.strictEqual(error.message, `RabbitMQ at 127.0.0.1:${port} refused the connection: is the broker running and the port right?`);
     const p = publisher(conn);
     const pending = p.publish('', 'q', { x: 1 });
     await p.stop();
-    await assert.rejects(pending, (err: any) => err.code === 'CLOSED');
+    await assert.rejects(pending, (err: any) => err.code === 'CLOSED' && err.transient === true);
   });
 
   it('wrong credentials are a readable ACCESS_REFUSED, without the password in it', async () => {
@@ -275,6 +277,7 @@ describe('amqp adapter (real RabbitMQ)', function () {
     await waitFor(() => states.some((s) => s.state === 'error'), 10_000, 'a failed attempt');
     const error = states.find((s) => s.state === 'error')!.error!;
     assert.strictEqual(error.code, 'ACCESS_REFUSED');
+    assert.strictEqual(error.transient, false);
     assert.match(error.message, /refused the user name or password/);
     assert.doesNotMatch(error.message, /not-the-password/);
   });
@@ -290,6 +293,7 @@ describe('amqp adapter (real RabbitMQ)', function () {
     const k = consumer(conn, { queue }, async () => undefined);
     await waitFor(() => k.status.state === 'error', 10_000, 'the consumer error');
     assert.strictEqual(k.status.error?.code, 'PRECONDITION_FAILED');
+    assert.strictEqual(k.status.error?.transient, false);
     assert.match(k.status.error!.message, /x-dead-letter-exchange/);
     assert.strictEqual(conn.status.state, 'connected');
   });

@@ -46,6 +46,7 @@ describe('SFTP connection (real OpenSSH sshd)', () => {
     );
     assert.ok(error instanceof SftpError);
     assert.strictEqual(error.code, 'HOST_KEY_MISMATCH');
+    assert.strictEqual(error.transient, false, 'connecting again meets the same key');
     assert.ok(error.message.includes(sshd.hostKeyFingerprint), error.message);
     assert.ok(error.message.includes(wrong), error.message);
   });
@@ -71,7 +72,7 @@ describe('SFTP connection (real OpenSSH sshd)', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'k')]);
     const otherKey = fs.readFileSync(path.join(dir, 'k'), 'utf8');
     fs.rmSync(dir, { recursive: true, force: true });
-    await assert.rejects(connect({ privateKey: otherKey }).client(), (err: SftpError) => err.code === 'AUTHENTICATION_FAILED' && err.message.includes(sshd.username));
+    await assert.rejects(connect({ privateKey: otherKey }).client(), (err: SftpError) => err.code === 'AUTHENTICATION_FAILED' && !err.transient && err.message.includes(sshd.username));
   });
 
   it('a refused connection is an error of the call, not of the process', async () => {
@@ -105,7 +106,9 @@ describe('SFTP connection (real OpenSSH sshd)', () => {
     );
     await new Promise<void>((resolve) => connection.once('connected', () => resolve()));
     await sshd.kill();
-    assert.strictEqual((await reading).code, 'CONNECTION_LOST');
+    const lost = await reading;
+    assert.strictEqual(lost.code, 'CONNECTION_LOST');
+    assert.strictEqual(lost.transient, true);
     await sshd.restart();
     assert.strictEqual(await connection.run((sftp) => sftp.exists('big.bin')), '-');
     fs.rmSync(path.join(sshd.root, 'big.bin'));

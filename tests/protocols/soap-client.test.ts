@@ -113,6 +113,7 @@ describe('SOAP client (adapters/soap) against a real soap server', () => {
     assert.strictEqual(err.endpoint, peer.url);
     assert.strictEqual(err.httpStatus, 500);
     assert.strictEqual(err.transient, false);
+    assert.strictEqual(err.code, 'PartyNotFound', 'the contract code of a fault is its name');
     // what a Catch node shows as msg.error.cause
     assert.strictEqual((err.cause as any).transient, false);
     assert.strictEqual((err.cause as any).faultName, 'PartyNotFound');
@@ -214,6 +215,7 @@ describe('SOAP client (adapters/soap): what a real server cannot show (nock)', (
     assert.strictEqual(err.kind, 'http');
     assert.strictEqual(err.httpStatus, 503);
     assert.strictEqual(err.transient, true);
+    assert.strictEqual(err.code, 'SOAP_HTTP_ERROR');
     assert.match(err.message, /HTTP 503 without a SOAP envelope: <html><body>Service Temporarily Unavailable/);
   });
 
@@ -229,6 +231,7 @@ describe('SOAP client (adapters/soap): what a real server cannot show (nock)', (
     const err = await failure(planning.call('GetParty', { partyId: 'P1001' }));
     assert.strictEqual(err.kind, 'malformed-response');
     assert.strictEqual(err.transient, false);
+    assert.strictEqual(err.code, 'SOAP_MALFORMED_RESPONSE');
     assert.match(err.message, /not well-formed XML: Unexpected close tag/);
   });
 
@@ -255,5 +258,6 @@ describe('SOAP client (adapters/soap): what a real server cannot show (nock)', (
     const err = await failure(planning.call('GetParty', { partyId: 'P1001' }));
     assert.strictEqual(err.kind, 'hostile-response');
     assert.strictEqual(err.transient, false);
+    assert.strictEqual(err.code, 'SOAP_HOSTILE_RESPONSE');
   });
 });
