@@ -101,6 +101,21 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
+/**
+ * The flows' environment: the variables their config nodes read (`${PLANNING_WSDL}`,
+ * CRM_WSDL, HOUSING_WSDL, SFTP_*...), the operator's own plus, in the demo profile, those
+ * the hub wrote for its simulators. Read when asked, so the demo's are there once written;
+ * the reconciliation reads the systems where the flows do.
+ */
+export function flowEnvironment(): Readonly<Record<string, string | undefined>> {
+  return process.env;
+}
+
+/** `npm run reconcile` against a running hub: HUB_URL, with a support or developer login. */
+export function reconcileClientSettings(env: NodeJS.ProcessEnv = process.env): { hubUrl?: string; username?: string; password?: string } {
+  return { hubUrl: env.HUB_URL || undefined, username: env.HUB_USER || undefined, password: env.HUB_PASSWORD || undefined };
+}
+
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;

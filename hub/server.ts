@@ -3,7 +3,7 @@ import http from 'http';
 import path from 'path';
 import express from 'express';
 import RED from 'node-red';
-import type { HubConfig } from './config';
+import { flowEnvironment, type HubConfig } from './config';
 import { adminAuth, consolePermissions } from './security';
 import { metricsRegistry } from './metrics';
 import { openStores } from './composition';
@@ -15,7 +15,6 @@ import { FlowTracker } from './flow-tracking/tracker';
 import { consoleApi } from './api/console-api';
 import { reconciliationApi } from './api/reconciliation-api';
 import { consolePage } from './console/page';
-import { hubServices } from './services';
 import type { RunningSimulators } from '../simulators';
 
 export interface RunningHub {
@@ -123,10 +122,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   const look = RED.auth.needsPermission(consolePermissions.look);
   const act = RED.auth.needsPermission(consolePermissions.act);
   RED.httpAdmin.use('/api/console', consoleApi(stores.journal, { read: look, write: act }));
-  // TEMPORARY until the reconciliation API takes its dependencies (in progress).
-  hubServices.journal = stores.journal;
-  hubServices.crossReferences = stores.crossReferences;
-  RED.httpAdmin.use('/api/console', reconciliationApi(look));
+  RED.httpAdmin.use('/api/console', reconciliationApi(look, { journal: stores.journalStore, crossReferences: stores.crossReferences, environment: flowEnvironment }));
   app.use('/console', consolePage());
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);

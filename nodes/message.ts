@@ -13,3 +13,18 @@ export function journalTagOf(msg: NodeMessage): { messageId: string; key?: strin
   const tag = (msg as { journal?: { messageId?: unknown } }).journal;
   return typeof tag?.messageId === 'string' ? (tag as { messageId: string; key?: string }) : undefined;
 }
+
+/** What the hub's nodes put on a message, as they read it back. */
+export interface HubMessage extends NodeMessage {
+  payload?: unknown;
+  journal?: { messageId: string; source: string; key?: string; sourceMessageId?: string; receivedAt: number };
+  delivery?: { id: string; idempotencyKey: string; target: string; key: string; attempt: number; status?: string };
+  /** Values a mapping is run with ($partyId, $requestId...). */
+  bindings?: Record<string, unknown>;
+  [property: string]: unknown;
+}
+
+/** A message carrying a canonical event of type T (or, until it is checked, perhaps not). */
+export interface EventMessage<T> extends HubMessage {
+  payload?: Partial<T>;
+}

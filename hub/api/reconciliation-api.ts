@@ -1,5 +1,6 @@
 import express, { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { hubServices } from '../services';
+import type { CrossReferenceStore } from '../../adapters/people/cross-references';
+import type { JournalStore } from '../journal/types';
 import { reconcile } from '../reconcile/reconcile';
 import { reconcileSources, ReconcileConfigError, systemReadersFromEnv } from '../reconcile/sources';
 
@@ -18,7 +19,7 @@ import { reconcileSources, ReconcileConfigError, systemReadersFromEnv } from '..
  *
  * Answers: 200 the report; 400 `{"error": ...}` naming what is wrong with the request (a
  * malformed contact id, a body that is not JSON or not `{"contactIds": [string, ...]}`, an
- * unknown field, too many ids); 413 for a body over BODY_LIMIT; 503 when the journal, the
+ * unknown field, too many ids); 413 for a body over BODY_LIMIT; 503 when
  * cross-references or CRM_WSDL are not there; 500 when the report itself failed.
  */
 const CONTACT_ID = /^[A-Za-z0-9_-]{1,40}$/;
@@ -69,17 +70,23 @@ function contactIdsOfQuery(raw: unknown): string[] | undefined {
   return contactIds;
 }
 
-async function answer(res: Response, contactIds: string[] | undefined): Promise<void> {
-  const { journal, crossReferences } = hubServices;
-  if (!journal || !crossReferences) return void res.status(503).json({ error: 'the journal or the cross-references are not running' });
+/** What the report reads: the journal's store, the cross-references, the flows' environment (the systems' endpoints). */
+export interface ReconciliationDependencies {
+  journal: JournalStore;
+  crossReferences: CrossReferenceStore;
+  environment: () => Readonly<Record<string, string | undefined>>;
+}
+
+async function answer(res: Response, contactIds: string[] | undefined, deps: ReconciliationDependencies): Promise<void> {
+  const { journal, crossReferences } = deps;
   let readers;
   try {
-    readers = systemReadersFromEnv();
+    readers = systemReadersFromEnv(deps.environment());
   } catch (err) {
     return void res.status(503).json({ error: err instanceof ReconcileConfigError ? err.message : String(err) });
   }
   try {
-    res.json(await reconcile(reconcileSources(readers, crossReferences, journal.store), { contactIds }));
+    res.json(await reconcile(reconcileSources(readers, crossReferences, journal), { contactIds }));
   } catch (err) {
     res.status(500).json({ error: `reconciliation failed: ${(err as Error).message}` });
   } finally {
@@ -102,7 +109,7 @@ export function bodyErrorAnswer(err: any): { status: number; error: string } {
  * and passes a malformed or oversized one on as an error, which only an error handler after
  * the routes sees; without it the answer would be Express's HTML page with a stack trace.
  */
-export function reconciliationApi(read: RequestHandler): Array<RequestHandler | ErrorRequestHandler> {
+export function reconciliationApi(read: RequestHandler, deps: ReconciliationDependencies): Array<RequestHandler | ErrorRequestHandler> {
   const router = express.Router();
   // In the hub, Node-RED's admin app has parsed the body already (the same limit, 5mb);
   // this parser is for the routes on their own (tests, another app). It runs only once the
@@ -116,7 +123,7 @@ export function reconciliationApi(read: RequestHandler): Array<RequestHandler | 
     } catch (err) {
       return void res.status(400).json({ error: (err as Error).message });
     }
-    await answer(res, contactIds);
+    await answer(res, contactIds, deps);
   });
 
   router.post(
@@ -137,7 +144,7 @@ export function reconciliationApi(read: RequestHandler): Array<RequestHandler | 
       } catch (err) {
         return void res.status(400).json({ error: (err as Error).message });
       }
-      await answer(res, contactIds);
+      await answer(res, contactIds, deps);
     },
   );
 

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { loadConfig } from '../config';
+import { flowEnvironment, loadConfig, reconcileClientSettings } from '../config';
 import { journalSettings } from '../journal';
 import { RedisJournalStore } from '../journal/redis-store';
 import { SqliteJournalStore } from '../journal/sqlite-store';
@@ -43,8 +43,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 async function fromHub(hubUrl: string, args: Args): Promise<ReconciliationReport> {
-  const username = process.env.HUB_USER;
-  const password = process.env.HUB_PASSWORD;
+  const { username, password } = reconcileClientSettings();
   if (!username || !password) throw new ReconcileConfigError('HUB_URL is set: HUB_USER and HUB_PASSWORD (a support or developer login) are needed too');
   const base = hubUrl.replace(/\/$/, '');
   const auth = await fetch(`${base}/auth/token`, {
@@ -66,7 +65,7 @@ async function fromHub(hubUrl: string, args: Args): Promise<ReconciliationReport
 
 async function locally(args: Args): Promise<ReconciliationReport> {
   const config = loadConfig();
-  const readers = systemReadersFromEnv();
+  const readers = systemReadersFromEnv(flowEnvironment());
   const redis = config.store === 'redis' ? new Redis(config.redisUrl!, { maxRetriesPerRequest: 3 }) : undefined;
   const sqlite = redis ? undefined : openSqlite(config.dataDir);
   try {
@@ -90,7 +89,8 @@ async function locally(args: Args): Promise<ReconciliationReport> {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const report = process.env.HUB_URL ? await fromHub(process.env.HUB_URL, args) : await locally(args);
+  const { hubUrl } = reconcileClientSettings();
+  const report = hubUrl ? await fromHub(hubUrl, args) : await locally(args);
   const text = `${args.json ? JSON.stringify(report, null, 2) : formatReport(report, { all: args.all })}\n`;
   // Exit once the whole report is written: a pipe takes a large one in several writes.
   await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));

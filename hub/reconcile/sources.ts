@@ -26,7 +26,7 @@ export interface SystemReaders {
 const TIMEOUT_MS = 15000;
 
 /** SOAP readers from the environment; CRM_WSDL is required, planning and housing are optional. */
-export function systemReadersFromEnv(env: NodeJS.ProcessEnv = process.env): SystemReaders {
+export function systemReadersFromEnv(env: Readonly<Record<string, string | undefined>>): SystemReaders {
   if (!env.CRM_WSDL) throw new ReconcileConfigError('CRM_WSDL is not set: the reconciliation reads every address from the CRM (GetContact)');
   const clients: SoapClient[] = [];
   const client = (wsdl: string, session?: Parameters<typeof createSoapClient>[0]['session']) => {

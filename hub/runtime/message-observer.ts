@@ -18,8 +18,9 @@
  *   - hooks onSend, onReceive, postReceive, onComplete (public API);
  *   - Node#_inputCallback / _inputCallbacks (is there an input handler?) and
  *     Node#_expectedDoneCount (0 when no handler takes `done`, so onComplete never fires);
- *   - Node.prototype.error(err, msg) is where both done(err) and node.error(err, msg)
- *     end up; it is wrapped (once per process) to see failures without Catch nodes.
+ *   - Flow.prototype.handleError(node, err, msg) is where both done(err) and
+ *     node.error(err, msg) end up; it is wrapped (once per process) to see failures
+ *     without Catch nodes.
  */
 export interface Hop {
   readonly msgid: string;
@@ -77,31 +78,34 @@ function completesWithoutDone(node: NodeInternals | undefined): boolean {
 }
 
 /**
- * Node.prototype.error is shared by every runtime in the process: wrapped once, and again
- * only if something put another function there (the node test helper spies on it and
- * restores the original after each flow).
+ * Flow.prototype.handleError is where Node-RED takes a node's error with its message: both
+ * done(err) and node.error(err, msg) end there (it is what starts Catch nodes). It is shared
+ * by every runtime in the process: wrapped once, and again only if something put another
+ * function there. (Node.prototype.error would do too, but the node test helper replaces it
+ * with a spy for every flow it loads.)
  */
 const errorReporters = new Set<(node: NodeInternals, error: unknown, msg: unknown) => void>();
-const WRAPPED = Symbol.for('council-hub.observer.error');
+const WRAPPED = Symbol.for('council-hub.observer.handleError');
 
-function wrapNodeError(): void {
-  const Node = require('@node-red/runtime/lib/nodes/Node') as { prototype: { error: ((...args: unknown[]) => unknown) & { [WRAPPED]?: true } } };
-  const original = Node.prototype.error;
+function wrapFlowErrors(): void {
+  type HandleError = ((this: unknown, node: NodeInternals, logMessage: unknown, msg: unknown, reportingNode?: unknown) => unknown) & { [WRAPPED]?: true };
+  const { Flow } = require('@node-red/runtime/lib/flows/Flow') as { Flow: { prototype: { handleError: HandleError } } };
+  const original = Flow?.prototype?.handleError;
+  if (typeof original !== 'function') throw new Error('message observer: node-red has no Flow.prototype.handleError to observe (see hub/runtime/message-observer.ts)');
   if (original[WRAPPED]) return;
-  if (typeof original !== 'function') throw new Error('message observer: node-red has no Node.prototype.error to observe (see hub/runtime/message-observer.ts)');
-  const wrapped = function (this: NodeInternals, logMessage: unknown, msg?: unknown) {
+  const wrapped = function (this: unknown, node: NodeInternals, logMessage: unknown, msg: unknown, reportingNode?: unknown) {
     if (msg && typeof msg === 'object' && errorReporters.size) {
       for (const report of errorReporters) {
         try {
-          report(this, logMessage, msg);
+          report(node, logMessage, msg);
         } catch {
           // an observer must never break the node reporting its error
         }
       }
     }
-    return original.apply(this, [logMessage, msg]);
+    return original.call(this, node, logMessage, msg, reportingNode);
   };
-  Node.prototype.error = Object.assign(wrapped, { [WRAPPED]: true as const });
+  Flow.prototype.handleError = Object.assign(wrapped, { [WRAPPED]: true as const });
 }
 
 export class MessageObserver {
@@ -116,7 +120,7 @@ export class MessageObserver {
 
   /** Installs the hooks (again, if something cleared them: the node test helper does). */
   install(): void {
-    wrapNodeError();
+    wrapFlowErrors();
     errorReporters.add(this.reportError);
     if (!this.sweeper) {
       this.sweeper = setInterval(() => this.forgetStale(), 60_000);
@@ -213,13 +217,13 @@ export class MessageObserver {
     }
   }
 
-  /** node.error(err, msg), directly or from done(err). */
+  /** A node's error with its message (done(err) or node.error(err, msg)), via the flow. */
   private errorReported(node: NodeInternals, error: unknown, msg: any): void {
     const msgid = msg?._msgid;
     if (typeof msgid !== 'string' || !node?.id) return;
     const key = `${msgid}|${node.id}`;
     const recent = this.justFinished.get(key);
-    if (recent && recent.error === error) return; // done(err): already reported by onComplete
+    if (recent && recent.error === error) return; // done(err): already reported by onComplete (or a repeat)
     const hop = this.open.get(key);
     if (hop) {
       if (hop.error !== undefined) return; // one failure per hop
@@ -227,8 +231,11 @@ export class MessageObserver {
       this.emit('failed', hop, error);
       return;
     }
-    // Reported outside any hop (a node failing later, asynchronously): a hop of its own.
+    // Reported outside any hop (a node failing later, asynchronously): a hop of its own,
+    // once (a subflow hands the same error on to its parent flow).
     const lone: Hop = { msgid, nodeId: node.id, node: { type: node.type, name: node.name, z: node.z }, msg, startedAt: Date.now(), error };
+    this.justFinished.set(key, lone);
+    setImmediate(() => this.justFinished.delete(key));
     this.emit('failed', lone, error);
   }
 

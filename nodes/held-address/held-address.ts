@@ -1,5 +1,7 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
 import { permanentError } from '../../adapters/errors';
+import type { PersonAddressChanged } from '../../adapters/canonical';
+import type { EventMessage } from '../message';
 import { requireJournal } from '../port';
 
 /**
@@ -12,7 +14,7 @@ export = function register(RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     this.on('input', async (msg: NodeMessage, send: Send, done: Done) => {
       try {
-        const m = msg as Record<string, any>;
+        const m = msg as EventMessage<PersonAddressChanged>;
         const target = m.delivery?.target;
         const key = m.delivery?.key;
         if (typeof target !== 'string' || typeof key !== 'string') throw permanentError('NOT_A_DELIVERY', 'held-address: msg.delivery is missing (put a delivery node before this one)');
@@ -20,7 +22,8 @@ export = function register(RED: NodeAPI) {
         const held = await requireJournal(RED).heldAddress(target, key);
         if (held && held.uprn !== m.payload.previousAddress.uprn) {
           // Only the UPRN is known of the held address; the rest of the old change's address does not apply.
-          m.payload.previousAddress = { uprn: held.uprn };
+          // (so from here previousAddress is a partial BS7666 address: the mappings read only its UPRN).
+          (m.payload as { previousAddress: Partial<PersonAddressChanged['previousAddress']> }).previousAddress = { uprn: held.uprn };
           this.status({ fill: 'yellow', shape: 'dot', text: `${key}: ${target} still holds ${held.uprn}` });
         }
         m.heldAddress = held ?? null;

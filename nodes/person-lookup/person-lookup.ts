@@ -1,4 +1,6 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
+import type { PersonAddressChanged } from '../../adapters/canonical';
+import type { EventMessage } from '../message';
 import type { SoapEndpointNode } from '../soap-endpoint/endpoint-node';
 import { findPerson, LookupSystem } from '../../adapters/people/lookup';
 import { permanentError } from '../../adapters/errors';
@@ -25,12 +27,13 @@ export = function register(RED: NodeAPI) {
       try {
         if (!endpoint) throw permanentError('NODE_CONFIGURATION', 'person-lookup: no SOAP endpoint is configured');
         const xref = requireCrossReferences(RED);
-        const m = msg as Record<string, any>;
+        const m = msg as EventMessage<PersonAddressChanged>;
         const event = m.payload ?? {};
         const contactId = m.journal?.key ?? event.person?.ids?.crmContactId;
         const result = await findPerson(
           config.system,
-          { contactId, surname: event.person?.surname, forename: event.person?.forename, dateOfBirth: event.person?.dateOfBirth, previousUprn: event.previousAddress?.uprn },
+          // findPerson refuses (permanently) a person without a contact id, surname or previous UPRN.
+          { contactId: contactId ?? '', surname: event.person?.surname ?? '', forename: event.person?.forename, dateOfBirth: event.person?.dateOfBirth, previousUprn: event.previousAddress?.uprn ?? '' },
           { call: (operation, args) => endpoint.client.call(operation, args), xref },
         );
         if (result.outcome === 'found') {

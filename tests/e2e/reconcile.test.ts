@@ -115,9 +115,10 @@ describe('reconciliation report (real CRM, planning and housing simulators; SQLi
     assert.match(broken.out, /CRM_WSDL is not set/);
   });
 
-  it('refuses a malformed contact id or body on the API routes, and says so when the journal is not running', async () => {
+  it('refuses a malformed contact id or body on the API routes, and says so when the CRM is not configured', async () => {
     const app = express();
-    app.use('/api/console', reconciliationApi((_req, _res, next) => next()));
+    // No CRM_WSDL in the flows' environment: the report cannot read anyone's address (the stores are never reached).
+    app.use('/api/console', reconciliationApi((_req, _res, next) => next(), { journal: {} as never, crossReferences: {} as never, environment: () => ({}) }));
     const server = http.createServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as any).port}/api/console/reconciliation`;
@@ -127,8 +128,9 @@ describe('reconciliation report (real CRM, planning and housing simulators; SQLi
       assert.match((await bad.json()).error, /is not a CRM contact id/);
       const twice = await fetch(`${url}?contactId=C1&contactId=C2`);
       assert.strictEqual(twice.status, 400);
-      const noJournal = await fetch(url);
-      assert.strictEqual(noJournal.status, 503);
+      const noCrm = await fetch(url);
+      assert.strictEqual(noCrm.status, 503);
+      assert.match((await noCrm.json()).error, /CRM_WSDL is not set/);
       // The POST on its own (no Node-RED parsing the body first): the route's own parser and checks.
       const postJson = (body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       const notJson = await postJson('{"contactIds": [');

@@ -85,8 +85,9 @@ describe('the message observer (Node-RED internals the hub relies on)', () => {
     assert.strictEqual(a._expectedDoneCount, 1, 'Node#_expectedDoneCount counts handlers that take done');
     assert.strictEqual(b._expectedDoneCount, 0);
     assert.ok(!c._inputCallback && !c._inputCallbacks, 'a node without a handler has neither field');
-    const Node = require('@node-red/runtime/lib/nodes/Node');
-    assert.strictEqual(typeof Node.prototype.error, 'function', 'Node.prototype.error exists to observe');
+    const { Flow } = require('@node-red/runtime/lib/flows/Flow');
+    assert.strictEqual(typeof Flow.prototype.handleError, 'function', 'Flow.prototype.handleError exists to observe');
+    assert.strictEqual(typeof a._flow?.handleError, 'function', 'a node reports its errors to its flow');
   });
 
   it('sees a hop through a handler with done, then into one without done, then to a node without a handler', async () => {
