@@ -1,3 +1,4 @@
+import type { RevenuesAddressChangeRow } from '../canonical/types';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
 import { HubError } from '../errors';
@@ -21,7 +22,20 @@ export const REQUEST_COLUMNS = [
   'effective_date',
 ] as const;
 
-export type RevenuesRequestRow = Record<(typeof REQUEST_COLUMNS)[number], string>;
+/** One row of a request file: the canonical type, generated from its schema. */
+export type RevenuesRequestRow = RevenuesAddressChangeRow;
+
+// The columns above are the schema's properties, in file order: a column missing from either fails to compile.
+type SameKeys<A, B> = [Exclude<keyof A, B>, Exclude<B, keyof A>] extends [never, never] ? true : never;
+const columnsMatchSchema: SameKeys<RevenuesAddressChangeRow, (typeof REQUEST_COLUMNS)[number]> = true;
+void columnsMatchSchema;
+
+/** A request row from any object: every column as text, empty where the object has nothing. */
+export function requestRow(values: Record<string, unknown>): RevenuesRequestRow {
+  const row = {} as Record<string, string>;
+  for (const column of REQUEST_COLUMNS) row[column] = values[column] === undefined || values[column] === null ? '' : String(values[column]);
+  return row as unknown as RevenuesRequestRow;
+}
 
 export const ACK_OUTCOMES = ['ACCEPTED', 'REJECTED', 'NO_MATCH'] as const;
 export type AckOutcome = (typeof ACK_OUTCOMES)[number];

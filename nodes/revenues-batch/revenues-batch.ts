@@ -2,7 +2,7 @@ import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
 import { permanentError } from '../../adapters/errors';
 import { hubPort } from '../port';
 import { RequestBatch } from '../../adapters/revenues/batch';
-import { buildRequestFile, requestFileName, REQUEST_COLUMNS, RevenuesRequestRow } from '../../adapters/revenues/files';
+import { buildRequestFile, requestFileName, requestRow, type RevenuesRequestRow } from '../../adapters/revenues/files';
 
 interface RevenuesBatchDef extends NodeDef {
   maxRows: string;
@@ -73,7 +73,7 @@ export = function register(RED: NodeAPI) {
         const m = msg as Record<string, any>;
         const payload = m.payload;
         if (!payload || typeof payload !== 'object') throw permanentError('INVALID_MESSAGE', 'revenues-batch: msg.payload must be a revenues request row (map canonical-to-revenues first)');
-        const row = Object.fromEntries(REQUEST_COLUMNS.map((c) => [c, payload[c] === undefined || payload[c] === null ? '' : String(payload[c])])) as RevenuesRequestRow;
+        const row = requestRow(payload);
         // The ack names the delivery it answers: the request id is the delivery's id.
         if (typeof m.delivery?.id === 'string') row.request_id = m.delivery.id;
         if (!row.request_id) throw permanentError('INVALID_MESSAGE', 'revenues-batch: the row has no request_id and the message no delivery');

@@ -1,9 +1,9 @@
 import assert from 'assert';
-import { buildRequestFile, parseAckFile, requestFileName, ackFileName, requestFileForAck, REQUEST_COLUMNS, RevenuesRequestRow } from '../../adapters/revenues/files';
+import { buildRequestFile, parseAckFile, requestFileName, ackFileName, requestFileForAck, REQUEST_COLUMNS, requestRow, RevenuesRequestRow } from '../../adapters/revenues/files';
 import { RequestBatch } from '../../adapters/revenues/batch';
 
 const row = (id: string, extra: Partial<RevenuesRequestRow> = {}): RevenuesRequestRow => ({
-  ...(Object.fromEntries(REQUEST_COLUMNS.map((c) => [c, ''])) as RevenuesRequestRow),
+  ...requestRow({}),
   request_id: id,
   forename: 'Siân',
   surname: "O'Brien",
