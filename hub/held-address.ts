@@ -23,6 +23,12 @@ function uprnOf(address: CrmAddress): string | undefined {
   return typeof uprn === 'string' && /^\d{1,12}$/.test(uprn.trim()) ? uprn.trim() : undefined;
 }
 
+/** When the CRM raised the change (ms), else when the hub received it. */
+function raisedAt(message: MessageRecord): number {
+  const raised = Date.parse(String((message.payload as { raisedAt?: unknown } | undefined)?.raisedAt ?? ''));
+  return Number.isFinite(raised) ? raised : message.receivedAt;
+}
+
 /** The CRM event's addresses, as the journal stored the message. */
 function addresses(message: MessageRecord): { old?: string; new?: string } {
   const payload = message.payload as { oldAddress?: CrmAddress; newAddress?: CrmAddress } | undefined;
@@ -54,7 +60,9 @@ export async function heldAddress(store: JournalStore, target: string, key: stri
     return uprn ? { uprn, basis: 'last-delivered', messageId: latest.messageId } : undefined;
   }
   const messages = await everyItem((page) => store.listMessages({ key, ...page }));
-  const first = messages.filter((m) => !m.editedFrom).sort((a, b) => a.receivedAt - b.receivedAt)[0];
+  // First by when the person moved (the CRM's raisedAt), not by when the hub received it:
+  // after a restart or a redelivery a later move can arrive first.
+  const first = messages.filter((m) => !m.editedFrom).sort((a, b) => raisedAt(a) - raisedAt(b) || a.receivedAt - b.receivedAt)[0];
   if (!first) return undefined;
   let uprn = addresses(first).old;
   if (!uprn) {

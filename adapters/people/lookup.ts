@@ -36,6 +36,8 @@ interface SystemLookup {
   args(person: PersonToFind): object;
   ids(candidate: Record<string, unknown>): Record<string, string>;
   describe(person: PersonToFind): string;
+  /** The candidate's date of birth where the system records one and its lookup does not match on it. */
+  dateOfBirth?(candidate: Record<string, unknown>, call: SoapCall): Promise<string | undefined>;
 }
 
 const lookups: Record<LookupSystem, SystemLookup> = {
@@ -45,6 +47,11 @@ const lookups: Record<LookupSystem, SystemLookup> = {
     args: (p) => ({ surname: p.surname, uprn: p.previousUprn }),
     ids: (c) => ({ partyId: String(c.partyId) }),
     describe: (p) => `party "${p.surname}" at UPRN ${p.previousUprn}`,
+    // FindParty does not say; GetParty does, when planning has one (FindTenant takes it as a filter).
+    dateOfBirth: async (c, call) => {
+      const dob = (await call('GetParty', { partyId: String(c.partyId) }))?.party?.dateOfBirth;
+      return typeof dob === 'string' && dob ? dob : undefined;
+    },
   },
   housing: {
     operation: 'FindTenant',
@@ -88,15 +95,50 @@ export async function findPerson(system: LookupSystem, person: PersonToFind, dep
   const found = asList(response?.[lookup.listElement]);
   // The lookups match on surname and address only: a relative living there is not this person.
   const name = (value: unknown) => String(value ?? '').trim().toUpperCase();
-  const candidates = person.forename ? found.filter((c) => name(c.forename) === name(person.forename)) : found;
+  let candidates = person.forename ? found.filter((c) => name(c.forename) === name(person.forename)) : found;
   if (candidates.length === 0 && found.length > 0) {
     return { outcome: 'none', reason: `${system} has ${found.length} ${lookup.describe(person)}, none named ${person.forename}: no relationship, nothing sent` };
   }
-  if (candidates.length === 0) return { outcome: 'none', reason: `${system} has no ${lookup.describe(person)}: no relationship, nothing sent` };
+  if (candidates.length === 0) {
+    // Nobody here now. If the one this system held here by that name was taken, with its
+    // record, by another contact's change (two CRM contacts of one name at one address: one
+    // person recorded twice, or namesakes), nobody can tell which is which but a person.
+    const taken = (await deps.xref.foundAt(system, person.previousUprn)).filter(
+      (x) => x.contactId !== person.contactId && name(x.where?.surname) === name(person.surname) && (!person.forename || !x.where?.forename || name(x.where.forename) === name(person.forename)),
+    );
+    if (taken.length) {
+      return {
+        outcome: 'several',
+        reason: `${system} has no ${lookup.describe(person)} now, but the one it held there went with contact ${taken.map((x) => x.contactId).join(', ')} (same name, same address): one person with two CRM contacts, or namesakes? not guessed`,
+        candidates: taken.map((x) => ({ ...x.ids, contactId: x.contactId })),
+      };
+    }
+    return { outcome: 'none', reason: `${system} has no ${lookup.describe(person)}: no relationship, nothing sent` };
+  }
+  // A namesake at the same address (a parent and a child of one name): where the system
+  // records a date of birth and it is not the person's, the record is not theirs.
+  if (lookup.dateOfBirth && person.dateOfBirth) {
+    const births = await Promise.all(candidates.map((c) => lookup.dateOfBirth!(c, deps.call)));
+    const others = candidates.filter((_c, i) => births[i] !== undefined && births[i] !== person.dateOfBirth);
+    candidates = candidates.filter((_c, i) => births[i] === undefined || births[i] === person.dateOfBirth);
+    if (candidates.length === 0) {
+      return { outcome: 'none', reason: `${system} has ${others.length} ${lookup.describe(person)}, born on another day than ${person.dateOfBirth}: no relationship, nothing sent` };
+    }
+  }
   if (candidates.length > 1) {
     return { outcome: 'several', reason: `${system} has ${candidates.length} candidates for ${lookup.describe(person)}: not guessed`, candidates };
   }
+  // One record is one person: a record the hub already found for another contact is not
+  // taken for this one as well.
+  const owner = await deps.xref.owner(system, lookup.ids(candidates[0]));
+  if (owner && owner !== person.contactId) {
+    return {
+      outcome: 'several',
+      reason: `${system}'s ${lookup.describe(person)} is already known as CRM contact ${owner}'s record: one person with two CRM contacts, or namesakes? not guessed`,
+      candidates: [{ ...candidates[0], contactId: owner }],
+    };
+  }
   const ids = lookup.ids(candidates[0]);
-  await deps.xref.remember(person.contactId, system, ids);
+  await deps.xref.remember(person.contactId, system, ids, { uprn: person.previousUprn, surname: person.surname, ...(person.forename ? { forename: person.forename } : {}) });
   return { outcome: 'found', ids, via: 'lookup' };
 }

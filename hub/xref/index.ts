@@ -1,26 +1,39 @@
 import type Database from 'better-sqlite3';
 import type Redis from 'ioredis';
 
-export type { System, CrossReference, CrossReferenceStore } from '../../adapters/people/cross-references';
-import type { System, CrossReference, CrossReferenceStore } from '../../adapters/people/cross-references';
+export type { System, CrossReference, CrossReferenceStore, FoundWhere } from '../../adapters/people/cross-references';
+import { recordKey, type System, type CrossReference, type CrossReferenceStore, type FoundWhere } from '../../adapters/people/cross-references';
 
 export class SqliteCrossReferences implements CrossReferenceStore {
   private readonly getOne;
   private readonly upsert;
   private readonly listFor;
+  private readonly byRecord;
+  private readonly byAddress;
 
   constructor(db: Database.Database) {
     db.exec(`create table if not exists cross_reference (
       contact_id text not null, system text not null, ids text not null, found_at text not null,
       primary key (contact_id, system))`);
-    this.getOne = db.prepare('select contact_id, system, ids, found_at from cross_reference where contact_id = ? and system = ?');
-    this.upsert = db.prepare(`insert into cross_reference (contact_id, system, ids, found_at) values (?, ?, ?, ?)
-      on conflict (contact_id, system) do update set ids = excluded.ids, found_at = excluded.found_at`);
-    this.listFor = db.prepare('select contact_id, system, ids, found_at from cross_reference where contact_id = ? order by system');
+    // Added after the first release: a database made before gets the columns here.
+    const columns = new Set((db.prepare('pragma table_info(cross_reference)').all() as Array<{ name: string }>).map((c) => c.name));
+    if (!columns.has('record_key')) db.exec('alter table cross_reference add column record_key text');
+    if (!columns.has('found_where')) db.exec('alter table cross_reference add column found_where text');
+    if (!columns.has('found_uprn')) db.exec('alter table cross_reference add column found_uprn text');
+    db.exec('create index if not exists cross_reference_record on cross_reference(system, record_key)');
+    db.exec('create index if not exists cross_reference_address on cross_reference(system, found_uprn)');
+    const fields = 'contact_id, system, ids, found_at, found_where';
+    this.getOne = db.prepare(`select ${fields} from cross_reference where contact_id = ? and system = ?`);
+    this.upsert = db.prepare(`insert into cross_reference (contact_id, system, ids, found_at, record_key, found_where, found_uprn) values (?, ?, ?, ?, ?, ?, ?)
+      on conflict (contact_id, system) do update set ids = excluded.ids, found_at = excluded.found_at, record_key = excluded.record_key,
+        found_where = excluded.found_where, found_uprn = excluded.found_uprn`);
+    this.listFor = db.prepare(`select ${fields} from cross_reference where contact_id = ? order by system`);
+    this.byRecord = db.prepare('select contact_id from cross_reference where system = ? and record_key = ? order by found_at limit 1');
+    this.byAddress = db.prepare(`select ${fields} from cross_reference where system = ? and found_uprn = ? order by found_at`);
   }
 
   private static row(r: any): CrossReference {
-    return { contactId: r.contact_id, system: r.system, ids: JSON.parse(r.ids), foundAt: r.found_at };
+    return { contactId: r.contact_id, system: r.system, ids: JSON.parse(r.ids), foundAt: r.found_at, ...(r.found_where ? { where: JSON.parse(r.found_where) } : {}) };
   }
 
   async find(contactId: string, system: System) {
@@ -28,12 +41,20 @@ export class SqliteCrossReferences implements CrossReferenceStore {
     return r ? SqliteCrossReferences.row(r) : undefined;
   }
 
-  async remember(contactId: string, system: System, ids: Record<string, string>) {
-    this.upsert.run(contactId, system, JSON.stringify(ids), new Date().toISOString());
+  async remember(contactId: string, system: System, ids: Record<string, string>, where?: FoundWhere) {
+    this.upsert.run(contactId, system, JSON.stringify(ids), new Date().toISOString(), recordKey(ids), where ? JSON.stringify(where) : null, where?.uprn ?? null);
   }
 
   async all(contactId: string) {
     return this.listFor.all(contactId).map(SqliteCrossReferences.row);
+  }
+
+  async owner(system: System, ids: Record<string, string>) {
+    return (this.byRecord.get(system, recordKey(ids)) as { contact_id: string } | undefined)?.contact_id;
+  }
+
+  async foundAt(system: System, uprn: string) {
+    return this.byAddress.all(system, uprn).map(SqliteCrossReferences.row);
   }
 }
 
@@ -50,7 +71,12 @@ export function crossReferencePrefix(journalPrefix: string | undefined): string 
   return `${journalPrefix || DEFAULT_JOURNAL_PREFIX}xref:`;
 }
 
-/** One hash per contact (field = system) so that several hub instances share what they found. */
+/**
+ * One hash per contact (field = system) so that several hub instances share what they
+ * found; beside it the reverse index (<prefix>~record:<system>:<ids> -> contact, first
+ * found wins) and the addresses (<prefix>~at:<system>:<uprn>, a set of contacts).
+ * Contact ids have no "~", so the indexes never meet a contact's hash.
+ */
 export class RedisCrossReferences implements CrossReferenceStore {
   constructor(
     private readonly redis: Redis,
@@ -62,8 +88,12 @@ export class RedisCrossReferences implements CrossReferenceStore {
     return raw ? { contactId, system, ...JSON.parse(raw) } : undefined;
   }
 
-  async remember(contactId: string, system: System, ids: Record<string, string>) {
-    await this.redis.hset(this.prefix + contactId, system, JSON.stringify({ ids, foundAt: new Date().toISOString() }));
+  async remember(contactId: string, system: System, ids: Record<string, string>, where?: FoundWhere) {
+    const multi = this.redis.multi();
+    multi.hset(this.prefix + contactId, system, JSON.stringify({ ids, foundAt: new Date().toISOString(), ...(where ? { where } : {}) }));
+    multi.set(`${this.prefix}~record:${system}:${recordKey(ids)}`, contactId, 'NX');
+    if (where) multi.sadd(`${this.prefix}~at:${system}:${where.uprn}`, contactId);
+    await multi.exec();
   }
 
   async all(contactId: string) {
@@ -71,5 +101,15 @@ export class RedisCrossReferences implements CrossReferenceStore {
     return Object.keys(fields)
       .sort()
       .map((system) => ({ contactId, system: system as System, ...JSON.parse(fields[system]) }));
+  }
+
+  async owner(system: System, ids: Record<string, string>) {
+    return (await this.redis.get(`${this.prefix}~record:${system}:${recordKey(ids)}`)) ?? undefined;
+  }
+
+  async foundAt(system: System, uprn: string) {
+    const contacts = await this.redis.smembers(`${this.prefix}~at:${system}:${uprn}`);
+    const found = await Promise.all(contacts.sort().map((c) => this.find(c, system)));
+    return found.filter((x): x is CrossReference => !!x && x.where?.uprn === uprn);
   }
 }

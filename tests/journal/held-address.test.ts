@@ -8,9 +8,10 @@ import { SqliteJournalStore } from '../../hub/journal/sqlite-store';
 import { heldAddress } from '../../hub/held-address';
 
 /** A CRM event as the journal stores it: only the addresses' UPRNs matter here. */
-const move = (eventId: string, from: string | undefined, to: string) => ({
+const move = (eventId: string, from: string | undefined, to: string, raisedAt?: string) => ({
   eventType: 'ContactAddressChanged',
   eventId,
+  ...(raisedAt ? { raisedAt } : {}),
   contact: { contactId: 'C1' },
   oldAddress: { line1: 'x', postcode: 'XM1 1AA', ...(from ? { uprn: from } : {}) },
   newAddress: { line1: 'y', postcode: 'XM1 1AB', uprn: to },
@@ -24,8 +25,8 @@ describe('the address a target still holds (SQLite journal)', () => {
     journal = new Journal({ store: new SqliteJournalStore(db), instance: 'test', now: () => (at += 1000) });
   });
 
-  async function change(eventId: string, from: string | undefined, to: string) {
-    const { message } = await journal.record({ source: 'crm', sourceMessageId: eventId, key: 'C1', payload: move(eventId, from, to), entry: { nodeId: 'j', how: 'send', msg: {} } });
+  async function change(eventId: string, from: string | undefined, to: string, raisedAt?: string) {
+    const { message } = await journal.record({ source: 'crm', sourceMessageId: eventId, key: 'C1', payload: move(eventId, from, to, raisedAt), entry: { nodeId: 'j', how: 'send', msg: {} } });
     const started = await journal.startDelivery({ messageId: message.id, target: 'planning', key: 'C1', nodeId: 'd', msg: {} });
     return started.delivery;
   }
@@ -69,5 +70,12 @@ describe('the address a target still holds (SQLite journal)', () => {
   it('cannot tell when the first change had no UPRN for the old address anywhere', async () => {
     await change('e1', undefined, '200');
     assert.strictEqual(await heldAddress(journal.store, 'planning', 'C1'), undefined);
+  });
+
+  it('takes the first change by when the person moved, not by when the hub received it (a later move may arrive first)', async () => {
+    const later = await change('e2', '200', '300', '2026-11-18T10:05:00Z');
+    await journal.fail(later.id, Object.assign(new Error('down'), { transient: false }), {}, { nodeId: 'd', how: 'send', msg: {} });
+    await change('e1', '100', '200', '2026-11-18T10:00:00Z');
+    assert.deepStrictEqual(await heldAddress(journal.store, 'planning', 'C1').then((h) => h && { uprn: h.uprn, basis: h.basis }), { uprn: '100', basis: 'first-change' });
   });
 });

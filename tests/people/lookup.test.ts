@@ -81,4 +81,58 @@ describe('finding a person in planning and housing (real SOAP simulators)', func
       (err: any) => err.transient === true && /ServiceUnavailable/.test(err.message),
     );
   });
+
+  describe('namesakes: two people of one name at one address', () => {
+    // Parties alone of their surname at their address, from the end of the list: the tests above use the first ones.
+    const alone = (withBirth: boolean) =>
+      sims.population.planningParties
+        .filter((p) => !!p.dateOfBirth === withBirth && !sims.population.planningParties.some((q) => q !== p && q.address.uprn === p.address.uprn && q.surname === p.surname))
+        .reverse();
+    const partyWithBirth = () => {
+      const party = alone(true)[0];
+      assert.ok(party, 'the population has a planning party with a date of birth');
+      return party;
+    };
+
+    it('does not take a planning party born on another day for the person', async () => {
+      const party = partyWithBirth();
+      const other = party.dateOfBirth!.replace(/^(\d{4})/, (y) => String(Number(y) - 30));
+      const result = await findPerson('planning', { contactId: 'C-JUNIOR', surname: party.surname, forename: party.forename, dateOfBirth: other, previousUprn: party.address.uprn }, deps(planning));
+      assert.strictEqual(result.outcome, 'none');
+      assert.match((result as any).reason, new RegExp(`born on another day than ${other}`));
+      assert.strictEqual(await xref.find('C-JUNIOR', 'planning'), undefined);
+      const same = await findPerson('planning', { contactId: 'C-SENIOR', surname: party.surname, forename: party.forename, dateOfBirth: party.dateOfBirth, previousUprn: party.address.uprn }, deps(planning));
+      assert.deepStrictEqual(same, { outcome: 'found', ids: { partyId: party.partyId }, via: 'lookup' });
+    });
+
+    it('does not take a record already found for another CRM contact', async () => {
+      const party = alone(false)[0];
+      const person = { surname: party.surname, forename: party.forename, previousUprn: party.address.uprn };
+      assert.strictEqual((await findPerson('planning', { ...person, contactId: 'C-FIRST' }, deps(planning))).outcome, 'found');
+      const second = await findPerson('planning', { ...person, contactId: 'C-SECOND' }, deps(planning));
+      assert.strictEqual(second.outcome, 'several');
+      assert.match((second as any).reason, /already known as CRM contact C-FIRST's record/);
+      assert.deepStrictEqual((second as any).candidates.map((c: any) => c.contactId), ['C-FIRST']);
+      assert.strictEqual(await xref.find('C-SECOND', 'planning'), undefined, 'not remembered for the second contact');
+    });
+
+    it('asks a person when the record held at the address went with another contact of the same name', async () => {
+      const party = alone(false)[1];
+      const person = { surname: party.surname, forename: party.forename, previousUprn: party.address.uprn };
+      assert.strictEqual((await findPerson('planning', { ...person, contactId: 'C-MOVED-FIRST' }, deps(planning))).outcome, 'found');
+      const elsewhere = sims.population.gazetteer.find((g) => g.uprn !== party.address.uprn && g.logicalStatus === 1)!;
+      const moved = await planning.call('UpdatePartyAddress', {
+        partyId: party.partyId,
+        address: { uprn: elsewhere.uprn, paon: elsewhere.paon, streetDescription: elsewhere.streetDescription, townName: elsewhere.townName, postTown: elsewhere.postTown, postcode: elsewhere.postcode },
+        effectiveDate: '2026-11-18',
+        requestId: `namesake-${party.partyId}`,
+      });
+      assert.strictEqual(moved.result, 'Updated');
+      const result = await findPerson('planning', { ...person, contactId: 'C-MOVED-SECOND' }, deps(planning));
+      assert.strictEqual(result.outcome, 'several');
+      assert.match((result as any).reason, /went with contact C-MOVED-FIRST \(same name, same address\)/);
+      const stranger = await findPerson('planning', { ...person, surname: 'Nobody-Else', contactId: 'C-STRANGER' }, deps(planning));
+      assert.strictEqual(stranger.outcome, 'none', 'another name at that address is simply not known');
+    });
+  });
 });

@@ -32,6 +32,30 @@ function contract(name: string, open: () => Promise<{ store: CrossReferenceStore
       );
       assert.match((await store.find('C0012345', 'housing'))!.foundAt, /^\d{4}-\d\d-\d\dT/);
     });
+
+    it('knows whose a record is (the first contact it was found for), whatever order its ids come in', async () => {
+      await store.remember('C1', 'housing', { tenancyRef: 'T9', personRef: 'T9-1' });
+      await store.remember('C2', 'housing', { personRef: 'T9-1', tenancyRef: 'T9' });
+      assert.strictEqual(await store.owner('housing', { personRef: 'T9-1', tenancyRef: 'T9' }), 'C1');
+      assert.strictEqual(await store.owner('planning', { tenancyRef: 'T9', personRef: 'T9-1' }), undefined, 'per system');
+      assert.strictEqual(await store.owner('housing', { tenancyRef: 'T9', personRef: 'T9-2' }), undefined);
+    });
+
+    it('lists the records found at an address, with where and as whom', async () => {
+      await store.remember('C1', 'planning', { partyId: 'P1' }, { uprn: '100', surname: 'Moore', forename: 'Mohammed' });
+      await store.remember('C2', 'planning', { partyId: 'P2' }, { uprn: '100', surname: 'Khan' });
+      await store.remember('C3', 'planning', { partyId: 'P3' }, { uprn: '200', surname: 'Moore' });
+      await store.remember('C4', 'housing', { tenancyRef: 'T1', personRef: 'T1-1' }, { uprn: '100', surname: 'Moore' });
+      const at = await store.foundAt('planning', '100');
+      assert.deepStrictEqual(
+        at.map((x) => [x.contactId, x.ids, x.where]).sort(),
+        [
+          ['C1', { partyId: 'P1' }, { uprn: '100', surname: 'Moore', forename: 'Mohammed' }],
+          ['C2', { partyId: 'P2' }, { uprn: '100', surname: 'Khan' }],
+        ],
+      );
+      assert.deepStrictEqual(await store.foundAt('planning', '300'), []);
+    });
   });
 }
 
