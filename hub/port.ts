@@ -4,7 +4,7 @@ import type { CrossReferenceStore } from '../adapters/people/cross-references';
 import type { CursorStore } from './cursors';
 import type { HeldAddress } from './held-address';
 import type { DeliveryTag, MessageTag, StartResult } from './journal/journal';
-import type { DeliveryRecord, RetryPolicy } from './journal/types';
+import type { DeliveryMode, DeliveryRecord, RetryPolicy } from './journal/types';
 import type { Settlement } from './runtime/settlement';
 
 /**
@@ -40,7 +40,7 @@ export interface JournalPort {
   /** Stores an inbound message; `msg` is the message as the journal node sends it on. */
   record(input: { source: string; sourceMessageId?: string; key?: string; msg: object; nodeId: string }): Promise<{ duplicate: boolean; tag: MessageTag }>;
   /** Starts a delivery; when it may go now, `tag` is what msg.delivery must carry. */
-  startDelivery(input: { messageId: string; target: string; key: string; order?: number; retry?: RetryPolicy; nodeId: string; msg: object }): Promise<StartResult & { tag?: DeliveryTag }>;
+  startDelivery(input: { messageId: string; target: string; key: string; order?: number; retry?: RetryPolicy; mode?: DeliveryMode; nodeId: string; msg: object }): Promise<StartResult & { tag?: DeliveryTag }>;
   settle(deliveryId: string, outcome: 'delivered' | 'skipped' | 'needs-attention', detail?: { reason?: string; candidates?: unknown }): Promise<{ changed: boolean; delivery: DeliveryRecord }>;
   /** The change is with a target that answers later: awaiting-answer until it does, or its time limit passes. */
   awaitAnswer(deliveryId: string): Promise<boolean>;
@@ -56,7 +56,7 @@ export interface JournalPort {
   retryPolicy(input: Partial<Record<keyof RetryPolicy, unknown>>): RetryPolicy;
 }
 
-export type { RetryPolicy };
+export type { RetryPolicy, DeliveryMode };
 
 /** The name under which the port sits in Node-RED's settings. */
 export const PORT_SETTING = 'councilHub';

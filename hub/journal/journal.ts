@@ -9,6 +9,7 @@ import {
   ConflictError,
   DeliveryError,
   DeliveryFilter,
+  DeliveryMode,
   DeliveryRecord,
   DeliveryStatus,
   HUB_STAGE,
@@ -210,6 +211,8 @@ export class Journal extends EventEmitter {
     key: string;
     order?: number;
     retry?: RetryPolicy;
+    /** How this target's deliveries of a key relate (DeliveryMode); default latest. */
+    mode?: DeliveryMode;
     nodeId: string;
     msg: StoredMessage;
   }): Promise<StartResult> {
@@ -229,7 +232,10 @@ export class Journal extends EventEmitter {
     }
   }
 
-  private async startDeliveryOnce(input: { messageId: string; target: string; key: string; order?: number; retry?: RetryPolicy; nodeId: string; msg: StoredMessage }, id: string): Promise<StartResult> {
+  private async startDeliveryOnce(
+    input: { messageId: string; target: string; key: string; order?: number; retry?: RetryPolicy; mode?: DeliveryMode; nodeId: string; msg: StoredMessage },
+    id: string,
+  ): Promise<StartResult> {
     const { messageId, target, key } = input;
     return this.store.withKeyLock(this.lockName(target, key), async () => {
       const existing = await this.store.getDelivery(id);
@@ -254,6 +260,8 @@ export class Journal extends EventEmitter {
         attempts: 0,
         retry: input.retry ?? defaultRetryPolicy,
         startNodeId: input.nodeId,
+        ...(input.mode?.timeline ? { timeline: true } : {}),
+        ...(input.mode?.answersLater ? { answersLater: true } : {}),
         createdAt: now,
         updatedAt: now,
         version: 1,
@@ -262,7 +270,8 @@ export class Journal extends EventEmitter {
       const before = new Map<string, DeliveryRecord | undefined>();
       const latest = await this.store.latestDelivery(target, key);
       const messages = await this.routed(messageId);
-      if (latest && isNewer(latest, tagged)) {
+      // A timeline keeps every entry: an update that arrives late is still added.
+      if (!tagged.timeline && latest && isNewer(latest, tagged)) {
         const stale: DeliveryRecord = { ...tagged, status: 'superseded', supersededBy: latest.id, settledAt: now, reason: `a newer change (delivery ${latest.id}) was already ${latest.status}` };
         await this.commit({ deliveries: [stale], messages }, before);
         return { action: 'superseded', delivery: stale };
@@ -273,6 +282,11 @@ export class Journal extends EventEmitter {
         before.set(open.id, open);
         // A change with the target (in flight, or handed over and awaiting its answer) holds the gate.
         if (open.status === 'in-flight' || open.status === 'awaiting-answer') blocker = open;
+        // So does one being retried, in a timeline (order is kept) and at a target that answers
+        // later (it may have the change already: what it holds depends on it).
+        else if (open.status === 'failed' && (tagged.timeline || tagged.answersLater)) blocker = open;
+        // A timeline supersedes nothing; waiting entries wait on.
+        else if (tagged.timeline) continue;
         else changes.push(this.superseded(open, id, now));
       }
       const started = blocker ? tagged : this.inFlight({ ...tagged, version: 0 }, now);
@@ -289,9 +303,22 @@ export class Journal extends EventEmitter {
 
   /** The newest held delivery of a key, released to run now, with the changes that go with it. */
   private async release(target: string, key: string, except: string, now: number, before: Map<string, DeliveryRecord | undefined>) {
-    const pending = (await this.store.openDeliveries(target, key)).filter((d) => d.status === 'pending' && d.id !== except);
+    const open = (await this.store.openDeliveries(target, key)).filter((d) => d.id !== except);
+    const pending = open.filter((d) => d.status === 'pending');
     if (!pending.length) return { changes: [] as DeliveryRecord[], released: undefined };
+    // Another change still holds the gate (a timeline entry being retried): nothing goes yet.
+    if (open.some((d) => d.status === 'in-flight' || d.status === 'awaiting-answer' || (d.status === 'failed' && (d.timeline || d.answersLater)))) {
+      return { changes: [] as DeliveryRecord[], released: undefined };
+    }
     pending.sort((a, b) => (isNewer(a, b) ? -1 : 1));
+    if (pending[0].timeline) {
+      // A timeline: the oldest waiting entry goes next; the others wait their turn.
+      const oldest = pending[pending.length - 1];
+      before.set(oldest.id, oldest);
+      const released = this.inFlight(oldest, now);
+      released.resume = { ...oldest.resume!, msg: { ...oldest.resume!.msg, delivery: deliveryTag(released) } };
+      return { changes: [released], released };
+    }
     const [newest, ...older] = pending;
     for (const d of pending) before.set(d.id, d);
     const released = this.inFlight(newest, now);
@@ -340,8 +367,9 @@ export class Journal extends EventEmitter {
       ...(detail.lastError ? { lastError: detail.lastError } : {}),
     };
     const { changes, released } = await this.release(d.target, d.key, d.id, now, before);
-    // A newer change waiting behind this one makes an unfinished outcome moot.
-    if (released && (outcome === 'needs-attention' || outcome === 'failed' || outcome === 'dead')) {
+    // A newer change waiting behind this one makes an unfinished outcome moot (not in a
+    // timeline, where every entry counts: it waits for a person while the next ones go).
+    if (released && !d.timeline && (outcome === 'needs-attention' || outcome === 'failed' || outcome === 'dead')) {
       settled = { ...settled, status: 'superseded', supersededBy: released.id };
     }
     return { settled, changes, release: released };
@@ -371,7 +399,9 @@ export class Journal extends EventEmitter {
         if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
         return settled;
       }
-      const { released: release, changes } = await this.release(d.target, d.key, d.id, now, before);
+      // A retry keeps the gate of a timeline and of a target that answers later; otherwise a
+      // newer change waiting behind makes this one moot.
+      const { released: release, changes } = d.timeline || d.answersLater ? { released: undefined, changes: [] as DeliveryRecord[] } : await this.release(d.target, d.key, d.id, now, before);
       const { owner: _owner, ...rest } = failed;
       const next: DeliveryRecord = release
         ? { ...this.superseded(failed, release.id, now), lastError }
@@ -577,7 +607,7 @@ export class Journal extends EventEmitter {
         );
       }
       const latest = await this.store.latestDelivery(d.target, d.key);
-      if (d.target !== HUB_STAGE && latest && latest.id !== d.id && isNewer(latest, d)) {
+      if (d.target !== HUB_STAGE && !d.timeline && latest && latest.id !== d.id && isNewer(latest, d)) {
         throw new RefusedError(`a newer change for ${d.target} ${d.key} (delivery ${latest.id}, ${latest.status}) exists: replaying ${d.id} would overwrite it`);
       }
       const blocking = (await this.store.openDeliveries(d.target, d.key)).find((o) => o.id !== d.id && (o.status === 'in-flight' || o.status === 'pending'));

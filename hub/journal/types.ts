@@ -68,6 +68,17 @@ export interface DeliveryError {
   at: number;
 }
 
+/**
+ * How a target's deliveries of one key relate. By default (addresses) the latest wins: a
+ * newer change supersedes older ones not yet delivered. A timeline (case updates, payments)
+ * delivers every entry in order and supersedes none. A target that answers later keeps the
+ * gate closed while a change is retried, since it may hold that change already.
+ */
+export interface DeliveryMode {
+  timeline?: boolean;
+  answersLater?: boolean;
+}
+
 export interface RetryPolicy {
   maxAttempts: number;
   initialDelayMs: number;
@@ -107,6 +118,10 @@ export interface DeliveryRecord {
   resume?: ResumePoint;
   /** The node the delivery started at (the delivery node). */
   startNodeId?: string;
+  /** A timeline (case updates, payments): every entry is delivered, in order, none superseded. */
+  timeline?: boolean;
+  /** The target answers later (an ack file): a change being retried still holds the gate. */
+  answersLater?: boolean;
   reason?: string;
   candidates?: unknown;
   supersededBy?: string;

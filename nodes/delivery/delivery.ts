@@ -1,6 +1,6 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
 import { permanentError } from '../../adapters/errors';
-import type { RetryPolicy } from '../../hub/port';
+import type { DeliveryMode, RetryPolicy } from '../../hub/port';
 import { evaluateProperty, journalTagOf } from '../message';
 import { hubPort, requireJournal } from '../port';
 
@@ -16,6 +16,10 @@ interface DeliveryNodeDef extends NodeDef {
   unclassified: string;
   /** Hours a target that answers later (ack files) may take before the delivery needs attention. */
   answerWithin: string;
+  /** latest: a newer change supersedes older ones (addresses); timeline: every entry, in order (case updates, payments). */
+  mode: string;
+  /** The target answers later (ack files). */
+  answersLater: boolean | string;
 }
 
 /** The order value of a change: a number, or a time (ISO 8601) as ms since 1970. */
@@ -38,6 +42,10 @@ export = function register(RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const seconds = (value: string) => (value === '' || value === undefined ? undefined : Number(value) * 1000);
     let retry: RetryPolicy | undefined;
+    const mode: DeliveryMode = {
+      ...(config.mode === 'timeline' ? { timeline: true } : {}),
+      ...(config.answersLater === true || config.answersLater === 'true' ? { answersLater: true } : {}),
+    };
     let configError: Error | undefined;
     const journal = hubPort(RED).journal;
     try {
@@ -50,6 +58,7 @@ export = function register(RED: NodeAPI) {
         unclassified: config.unclassified || undefined,
       });
       if (retry && answerWithin !== undefined) retry = { ...retry, answerWithinMs: answerWithin * 60 * 60 * 1000 };
+      if (config.mode && config.mode !== 'latest' && config.mode !== 'timeline') throw new Error(`mode must be latest or timeline, got "${config.mode}"`);
     } catch (err) {
       configError = permanentError('NODE_CONFIGURATION', (err as Error).message, err);
       this.status({ fill: 'red', shape: 'ring', text: configError.message.slice(0, 60) });
@@ -72,6 +81,7 @@ export = function register(RED: NodeAPI) {
           key: String(rawKey),
           order,
           retry,
+          mode,
           nodeId: this.id,
           msg,
         });

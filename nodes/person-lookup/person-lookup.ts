@@ -33,7 +33,15 @@ export = function register(RED: NodeAPI) {
         const result = await findPerson(
           config.system,
           // findPerson refuses (permanently) a person without a contact id, surname or previous UPRN.
-          { contactId: contactId ?? '', surname: event.person?.surname ?? '', forename: event.person?.forename, dateOfBirth: event.person?.dateOfBirth, previousUprn: event.previousAddress?.uprn ?? '' },
+          {
+            contactId: contactId ?? '',
+            surname: event.person?.surname ?? '',
+            forename: event.person?.forename,
+            dateOfBirth: event.person?.dateOfBirth,
+            // Known to the hub, withheld from this system by the sharing rules: compared, not sent.
+            knownDateOfBirth: (m.shared as { before?: Partial<PersonAddressChanged> } | undefined)?.before?.person?.dateOfBirth,
+            previousUprn: event.previousAddress?.uprn ?? '',
+          },
           { call: (operation, args) => endpoint.client.call(operation, args), xref },
         );
         if (result.outcome === 'found') {

@@ -26,8 +26,10 @@ export = function register(RED: NodeAPI) {
         const m = msg as Record<string, any>;
         const decision = policy.decide(config.target, m.payload);
         if (decision.share) {
+          // The event as it was stays on the message for the hub's own checks (person-lookup
+          // compares a date of birth the target may not be sent); only msg.payload goes on.
+          m.shared = { target: decision.target, removed: decision.removed, before: m.payload };
           m.payload = decision.event;
-          m.shared = { target: decision.target, removed: decision.removed };
           send([msg, null]);
         } else {
           m.reason = decision.reason;

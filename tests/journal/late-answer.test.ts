@@ -14,8 +14,24 @@ for (const fixture of storeFixtures()) {
 
     async function started(journal: Journal, key: string, order?: number) {
       const { message } = await journal.record({ source: 'crm', sourceMessageId: `${key}-${order ?? 0}-${Math.random()}`, key, payload: {}, entry: { nodeId: 'j', how: 'send', msg: {} } });
-      return (await journal.startDelivery({ messageId: message.id, target: 'revenues', key, nodeId: 'd', msg: {}, order })).delivery;
+      return (await journal.startDelivery({ messageId: message.id, target: 'revenues', key, nodeId: 'd', msg: {}, order, mode: { answersLater: true } })).delivery;
     }
+
+    it('does not let a newer change supersede one being retried (the target may have it already): it waits, then goes after it', async () => {
+      const journal = new Journal({ store: fixture.open(), instance: 'test' });
+      const runs: string[] = [];
+      journal.on('run', (task) => runs.push(task.delivery?.id));
+      const first = await started(journal, 'C7', 1);
+      // e.g. the hub was killed after the file was written: recovery made it failed, to retry
+      await journal.fail(first.id, Object.assign(new Error('the hub stopped'), { transient: true }), {}, first.resume!);
+      const second = await started(journal, 'C7', 2);
+      assert.strictEqual(second.status, 'pending', 'held behind the change Revenues may have');
+      assert.strictEqual((await journal.store.getDelivery(first.id))?.status, 'failed', 'not superseded');
+      // The first file's ack comes: Revenues had it. Then the newer change goes, from the address Revenues now holds.
+      await journal.answer(first.id, { outcome: 'delivered' });
+      assert.deepStrictEqual(runs, [second.id]);
+      assert.strictEqual((await journal.store.getDelivery(second.id))?.status, 'in-flight');
+    });
 
     it('settles a failed delivery only when asked to accept that status, and cancels its retry', async () => {
       const journal = new Journal({ store: fixture.open(), instance: 'test' });
