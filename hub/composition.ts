@@ -9,6 +9,7 @@ import { HealthChecks } from './health';
 import { heldAddress } from './held-address';
 import { Journal, deliveryTag, messageTag } from './journal/journal';
 import { JournalMetrics } from './journal/metrics';
+import { isNewer } from './journal/order';
 import { RedisJournalStore } from './journal/redis-store';
 import { retryPolicy } from './journal/retry';
 import { storableMessage } from './journal/snapshot';
@@ -129,6 +130,10 @@ export function journalPort(journal: Journal): JournalPort {
     answer: (deliveryId, answer) => journal.answer(deliveryId, answer),
     delivery: (deliveryId) => journal.store.getDelivery(deliveryId),
     heldAddress: (target, key) => heldAddress(journal.store, target, key),
+    async newerDelivered(target, key, than) {
+      const d = await journal.newestDelivered(target, key);
+      return d && isNewer(d, than) ? { order: d.order, seq: d.seq, payload: d.resume?.msg.payload } : undefined;
+    },
     retryPolicy: (input) => retryPolicy(input),
   };
 }

@@ -18,7 +18,9 @@ async function main() {
       ...(hub.backOffice
         ? [
             `  simulators (demo back office): control ${hub.backOffice.controlUrl}/<system>; CRM ${hub.backOffice.endpoints.crm}, planning ${hub.backOffice.endpoints.planning}, housing ${hub.backOffice.endpoints.housing}`,
-            `  try it:  curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/crm/actions/move-contacts`,
+            `  try it:  curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/crm/actions/move-contacts   (residents move: change of address)`,
+            `           curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/planning/actions/raise-events   (planning decisions and other events: CRM cases)`,
+            `           curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/housing/actions/raise-repairs   (repair statuses: CRM cases)`,
           ]
         : []),
     ].join('\n'),

@@ -1,15 +1,15 @@
 #!/usr/bin/env node
-// Writes examples/change-of-address.json from the hub's own flows (flows/flows.json): the
-// "Change of address" tab, its nodes and the config nodes they use, so the example in the
-// editor's Import > Examples is the journey as it runs. `--check` exits 1 if it is stale.
+// Writes the journeys' examples from the hub's own flows (flows/flows.json): each tab, its
+// nodes and the config nodes they use, so the examples in the editor's Import > Examples are
+// the journeys as they run. `--check` exits 1 if one is stale.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const TAB = 'coa.tab';
+const EXAMPLES = { 'change-of-address.json': 'coa.tab', 'case-updates.json': 'cu.tab' };
 
-function example() {
+function example(TAB) {
   const flows = JSON.parse(fs.readFileSync(path.join(root, 'flows', 'flows.json'), 'utf8'));
   const tab = flows.find((n) => n.id === TAB);
   if (!tab) throw new Error(`flows/flows.json has no tab ${TAB}`);
@@ -19,14 +19,18 @@ function example() {
   return JSON.stringify([tab, ...nodes, ...configs], null, 2) + '\n';
 }
 
-const file = path.join(root, 'examples', 'change-of-address.json');
-const text = example();
-if (process.argv.includes('--check')) {
-  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  if (current !== text) {
-    console.error('examples/change-of-address.json differs from the flows: run `node scripts/export-examples.js`');
-    process.exit(1);
+let stale = 0;
+for (const [name, tab] of Object.entries(EXAMPLES)) {
+  const file = path.join(root, 'examples', name);
+  const text = example(tab);
+  if (process.argv.includes('--check')) {
+    const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (current !== text) {
+      console.error(`examples/${name} differs from the flows: run \`node scripts/export-examples.js\``);
+      stale += 1;
+    }
+  } else {
+    fs.writeFileSync(file, text);
   }
-} else {
-  fs.writeFileSync(file, text);
 }
+process.exit(stale ? 1 : 0);

@@ -56,6 +56,9 @@ export interface DeliveryTag {
   target: string;
   key: string;
   attempt: number;
+  /** Where it stands among the key's deliveries: compared on (order, seq), as the journal does. */
+  order: number;
+  seq: number;
 }
 
 export type StartResult =
@@ -109,7 +112,7 @@ export function deliveryIdOf(messageId: string, target: string, key: string): st
 }
 
 export function deliveryTag(d: DeliveryRecord): DeliveryTag {
-  return { id: d.id, idempotencyKey: d.idempotencyKey, target: d.target, key: d.key, attempt: d.attempts };
+  return { id: d.id, idempotencyKey: d.idempotencyKey, target: d.target, key: d.key, attempt: d.attempts, order: d.order, seq: d.seq };
 }
 
 export function messageTag(m: MessageRecord): MessageTag {
@@ -731,6 +734,14 @@ export class Journal extends EventEmitter {
       groups.set(name, group);
     }
     return [...groups.values()].sort((a, b) => b.count - a.count);
+  }
+
+  /** The newest delivered delivery of a target and key (by order, then the hub's sequence), if any. */
+  async newestDelivered(target: string, key: string): Promise<DeliveryRecord | undefined> {
+    const delivered = await everyItem((page) => this.store.listDeliveries({ target, key, status: ['delivered'], ...page }));
+    let newest: DeliveryRecord | undefined;
+    for (const d of delivered) if (!newest || isNewer(d, newest)) newest = d;
+    return newest;
   }
 
   /** Deletes what retention allows (delivered, skipped, superseded older than the age). */

@@ -32,11 +32,14 @@ describe('build of the nodes', () => {
 });
 
 describe('examples', () => {
-  it('the change-of-address example is the journey as flows/flows.json runs it (node scripts/export-examples.js)', () => {
+  it('the journeys\' examples are the journeys as flows/flows.json runs them (node scripts/export-examples.js)', () => {
     const check = require('child_process').spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'export-examples.js'), '--check'], { encoding: 'utf8' });
     assert.strictEqual(check.status, 0, check.stderr);
     const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'change-of-address.json'), 'utf8')) as Array<{ type: string; id: string }>;
     assert.ok(example.some((n) => n.type === 'tab' && n.id === 'coa.tab'));
     assert.ok(!example.some((n) => n.type === 'catch' && n.id === 'coa.catch'), 'no hand-listed Catch: the hub journals every failure');
+    const cases = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'case-updates.json'), 'utf8')) as Array<{ type: string; id: string; mode?: string }>;
+    assert.ok(cases.some((n) => n.type === 'crm-case'));
+    assert.strictEqual(cases.find((n) => n.type === 'delivery')?.mode, 'timeline', 'case updates are a timeline');
   });
 });

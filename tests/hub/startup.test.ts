@@ -102,6 +102,9 @@ describe('hub start-up, security, health and metrics (real process)', function (
     assert.strictEqual(journey.status, 200);
     const types = new Set(((await journey.json()) as any[]).map((n) => n.type));
     for (const type of ['journal', 'gazetteer', 'delivery', 'person-lookup', 'revenues-batch', 'soap-endpoint']) assert.ok(types.has(type), `the change-of-address example has a ${type} node`);
+    const cases = await fetch(`${hub.url}/library/examples/flows/council-hub/case-updates`, { headers: { authorization: `Bearer ${token}` } });
+    assert.strictEqual(cases.status, 200);
+    assert.ok(((await cases.json()) as any[]).some((n) => n.type === 'crm-case'), 'the case-updates example is there too');
   });
 
   it('runs the demo flow', async () => {
