@@ -18,7 +18,7 @@ export function journalTagOf(msg: NodeMessage): { messageId: string; key?: strin
 export interface HubMessage extends NodeMessage {
   payload?: unknown;
   journal?: { messageId: string; source: string; key?: string; sourceMessageId?: string; receivedAt: number };
-  delivery?: { id: string; idempotencyKey: string; target: string; key: string; attempt: number; order: number; seq: number; status?: string };
+  delivery?: { id: string; idempotencyKey: string; target: string; key: string; attempt: number; order: number; seq: number; received?: number; status?: string };
   /** Values a mapping is run with ($partyId, $requestId...). */
   bindings?: Record<string, unknown>;
   [property: string]: unknown;

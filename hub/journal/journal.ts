@@ -59,6 +59,7 @@ export interface DeliveryTag {
   /** Where it stands among the key's deliveries: compared on (order, seq), as the journal does. */
   order: number;
   seq: number;
+  received?: number;
 }
 
 export type StartResult =
@@ -112,7 +113,7 @@ export function deliveryIdOf(messageId: string, target: string, key: string): st
 }
 
 export function deliveryTag(d: DeliveryRecord): DeliveryTag {
-  return { id: d.id, idempotencyKey: d.idempotencyKey, target: d.target, key: d.key, attempt: d.attempts, order: d.order, seq: d.seq };
+  return { id: d.id, idempotencyKey: d.idempotencyKey, target: d.target, key: d.key, attempt: d.attempts, order: d.order, seq: d.seq, ...(d.received !== undefined ? { received: d.received } : {}) };
 }
 
 export function messageTag(m: MessageRecord): MessageTag {
@@ -258,6 +259,7 @@ export class Journal extends EventEmitter {
         key,
         order: input.order ?? message.receivedAt,
         seq,
+        received: message.receivedAt,
         status: 'pending',
         idempotencyKey: id,
         attempts: 0,

@@ -106,6 +106,8 @@ export interface DeliveryRecord {
   /** Newer changes win: compared on (order, seq). Defaults to the message's receive time. */
   order: number;
   seq: number;
+  /** When the hub received the message (ms): breaks ties of order before seq does. */
+  received?: number;
   status: DeliveryStatus;
   /** Passed to the target (e.g. as requestId); the same for every attempt and replay. */
   idempotencyKey: string;

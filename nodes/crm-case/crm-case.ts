@@ -50,7 +50,7 @@ export = function register(RED: NodeAPI) {
 
         // In a timeline an update may come after a newer one: it is added to the case's history, and
         // the case keeps the newer one's status (AddCaseUpdate's status is the case's status after it).
-        const newer = await journal.newerDelivered(delivery.target, delivery.key, { order: delivery.order, seq: delivery.seq });
+        const newer = await journal.newerDelivered(delivery.target, delivery.key, { order: delivery.order, seq: delivery.seq, received: delivery.received });
         const newerStatus = (newer?.payload as Partial<CaseUpdated> | undefined)?.status;
         if (newerStatus && newerStatus !== update.status) {
           m.payload = { ...update, status: newerStatus, summary: `${update.summary} (received after a later update; the case stays ${newerStatus})` };
