@@ -280,6 +280,11 @@ export class CrmSimulator implements SimulatorControl {
     return contact && structuredClone(contact);
   }
 
+  /** Every case the CRM holds (for reconciliation checks in tests: two cases for one external ref would show here). */
+  allCases(): CrmCase[] {
+    return [...this.cases.values()].map((c) => structuredClone(c));
+  }
+
   getCase(caseRef: string): CrmCase | undefined {
     const found = this.cases.get(caseRef);
     return found && structuredClone(found);

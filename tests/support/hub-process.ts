@@ -22,6 +22,8 @@ export interface HubProcessOptions {
   flowFile?: string;
   dataDir?: string;
   startTimeoutMs?: number;
+  /** The port to listen on (a restart on the same port, a peer told the hub's URL in advance); default a free one. */
+  port?: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface HubProcessOptions {
  * crash-recovery tests need a real process: Node-RED is one per process.
  */
 export async function startHubProcess(options: HubProcessOptions = {}): Promise<HubProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'council-hub-test-'));
   const flowFile = path.join(dataDir, 'flows.json');
   if (!fs.existsSync(flowFile)) fs.copyFileSync(options.flowFile ?? path.join(flowsDir, 'flows.json'), flowFile);

@@ -623,6 +623,8 @@
       loadDeliveries().catch(reportFailure);
     });
     $('filter-reset').addEventListener('click', function () { setFilter({ status: FAILURES }); });
+    // Delivered, but a person may want to link the case: the crm-case node notes each such case in the delivery's reason.
+    $('filter-cases-without-contact').addEventListener('click', function () { setFilter({ status: ['delivered'], target: 'crm', q: 'created without a contact' }); });
     $('page-previous').addEventListener('click', function () {
       state.offset = Math.max(0, state.offset - PAGE_SIZE);
       loadDeliveries().catch(reportFailure);
