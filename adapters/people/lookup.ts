@@ -17,6 +17,9 @@ export interface PersonToFind {
   /** When given, a candidate with another forename is not this person (a relative at the same address). */
   forename?: string;
   dateOfBirth?: string;
+  /** The date of birth the hub knows but may not send this system (its sharing rules): only
+   * compared with the one the system holds, never sent. */
+  knownDateOfBirth?: string;
   /** The UPRN of the address the system should still hold for the person. */
   previousUprn: string;
 }
@@ -117,12 +120,13 @@ export async function findPerson(system: LookupSystem, person: PersonToFind, dep
   }
   // A namesake at the same address (a parent and a child of one name): where the system
   // records a date of birth and it is not the person's, the record is not theirs.
-  if (lookup.dateOfBirth && person.dateOfBirth) {
+  const born = person.dateOfBirth ?? person.knownDateOfBirth;
+  if (lookup.dateOfBirth && born) {
     const births = await Promise.all(candidates.map((c) => lookup.dateOfBirth!(c, deps.call)));
-    const others = candidates.filter((_c, i) => births[i] !== undefined && births[i] !== person.dateOfBirth);
-    candidates = candidates.filter((_c, i) => births[i] === undefined || births[i] === person.dateOfBirth);
+    const others = candidates.filter((_c, i) => births[i] !== undefined && births[i] !== born);
+    candidates = candidates.filter((_c, i) => births[i] === undefined || births[i] === born);
     if (candidates.length === 0) {
-      return { outcome: 'none', reason: `${system} has ${others.length} ${lookup.describe(person)}, born on another day than ${person.dateOfBirth}: no relationship, nothing sent` };
+      return { outcome: 'none', reason: `${system} has ${others.length} ${lookup.describe(person)}, born on another day: no relationship, nothing sent` };
     }
   }
   if (candidates.length > 1) {

@@ -42,6 +42,7 @@ describe('share node (data-sharing rules)', () => {
     assert.strictEqual(msg.payload.person.surname, 'Smith');
     assert.deepStrictEqual(msg.payload.newAddress, event.newAddress);
     assert.ok(msg.shared.removed.includes('person.dateOfBirth'));
+    assert.strictEqual(msg.shared.before.person.dateOfBirth, event.person.dateOfBirth, 'the event as it was, for the hub\'s own checks');
   });
 
   it('keeps the date of birth for housing, which finds tenants by it', async () => {
