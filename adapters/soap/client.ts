@@ -130,7 +130,7 @@ class GuardedHttpClient extends soap.HttpClient {
         checkSoapXml(text).then(
           () => callback(null, res, body),
           (refused: unknown) => {
-            const kind: SoapFailureKind = refused instanceof XmlRefusedError && (refused.refusal === 'hostile-name' || refused.refusal === 'doctype') ? 'hostile-response' : 'malformed-response';
+            const kind: SoapFailureKind = refused instanceof XmlRefusedError && (refused.refusal === 'hostile-name' || refused.refusal === 'doctype' || refused.refusal === 'too-deep') ? 'hostile-response' : 'malformed-response';
             callback(new RefusedResponse(kind, `response refused: ${(refused as Error).message}`, res?.status, false));
           },
         );

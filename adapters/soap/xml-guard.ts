@@ -1,3 +1,4 @@
+import sax from 'sax';
 import { Parser } from 'xml2js';
 import { HubError } from '../errors';
 
@@ -9,7 +10,7 @@ import { HubError } from '../errors';
  * external entities (XXE) and entity expansion. Both are refused here, with a reason.
  */
 
-export type XmlRefusal = 'empty' | 'doctype' | 'malformed' | 'hostile-name' | 'not-envelope';
+export type XmlRefusal = 'empty' | 'doctype' | 'malformed' | 'hostile-name' | 'not-envelope' | 'too-deep';
 
 /** The contract code of each refusal: permanent, the same XML is refused every time. */
 export const XML_REFUSAL_CODES: Readonly<Record<XmlRefusal, string>> = {
@@ -18,7 +19,42 @@ export const XML_REFUSAL_CODES: Readonly<Record<XmlRefusal, string>> = {
   malformed: 'XML_MALFORMED',
   'hostile-name': 'XML_HOSTILE_NAME',
   'not-envelope': 'XML_NOT_ENVELOPE',
+  'too-deep': 'XML_TOO_DEEP',
 };
+
+/**
+ * How deeply elements may nest. A SOAP message of the council's systems nests about ten deep
+ * (Envelope, Body, response, list, item, address...); thousands of levels are an attack on
+ * the parsers' stacks and memory, as a huge body is on the size limit.
+ */
+export const DEFAULT_MAX_XML_DEPTH = 100;
+
+/** Refuses XML nested deeper than maxDepth, reading it once with sax (stops at the first level too many). */
+function refuseDeepNesting(xml: string, maxDepth: number): void {
+  const parser = sax.parser(true);
+  let depth = 0;
+  let tooDeep = false;
+  parser.onopentag = () => {
+    depth += 1;
+    if (depth > maxDepth && !tooDeep) {
+      tooDeep = true;
+      throw new XmlRefusedError('too-deep', `the XML nests elements more than ${maxDepth} deep`);
+    }
+  };
+  parser.onclosetag = () => {
+    depth -= 1;
+  };
+  parser.onerror = () => {
+    // well-formedness is judged by the full parse after this one; only depth counts here
+    parser.error = null as never;
+    parser.resume();
+  };
+  try {
+    parser.write(xml).close();
+  } catch (err) {
+    if (err instanceof XmlRefusedError) throw err;
+  }
+}
 
 export class XmlRefusedError extends HubError {
   constructor(
@@ -70,14 +106,15 @@ export interface CheckedEnvelope {
 /**
  * Refuses what the soap package must never see: an empty body, a DOCTYPE/ENTITY
  * declaration, XML that is not well-formed, a hostile element/attribute name, or a
- * document whose root is not a SOAP Envelope. Resolves, when the XML is safe to parse,
+ * document whose root is not a SOAP Envelope, elements nested deeper than maxDepth. Resolves, when the XML is safe to parse,
  * with the names of the elements in its Body.
  */
-export async function checkSoapXml(xml: string): Promise<CheckedEnvelope> {
+export async function checkSoapXml(xml: string, maxDepth = DEFAULT_MAX_XML_DEPTH): Promise<CheckedEnvelope> {
   if (!xml.trim()) throw new XmlRefusedError('empty', 'the body is empty');
   if (declaresDtd(xml)) {
     throw new XmlRefusedError('doctype', 'DOCTYPE and ENTITY declarations are not accepted (external entities and entity expansion are refused)');
   }
+  refuseDeepNesting(xml, maxDepth);
   const parser = new Parser({
     strict: true,
     tagNameProcessors: [refuseHostileName],

@@ -251,6 +251,19 @@ describe('SOAP client (adapters/soap): what a real server cannot show (nock)', (
     });
   }
 
+  it('refuses a response nested deeper than the bound, permanently, before any parser builds it', async () => {
+    const deep = `${'<a>'.repeat(5000)}x${'</a>'.repeat(5000)}`;
+    nock(fakeEndpoint).post('/PlanningService').reply(200, envelope(`<GetPartyResponse xmlns="urn:council-hub:PlanningService"><partyId>P1001</partyId>${deep}</GetPartyResponse>`));
+    const err = await failure(planning.call('GetParty', { partyId: 'P1001' }));
+    assert.strictEqual(err.kind, 'hostile-response');
+    assert.strictEqual(err.transient, false);
+    assert.match(err.message, /nests elements more than 100 deep/);
+    // A response of ordinary depth still goes through the same guard.
+    nock(fakeEndpoint).post('/PlanningService').reply(200, envelope(`<GetPartyResponse xmlns="urn:council-hub:PlanningService"><party><partyId>P1001</partyId><forename>Ann</forename><surname>Smith</surname></party></GetPartyResponse>`));
+    const ok = await planning.call('GetParty', { partyId: 'P1001' });
+    assert.strictEqual(ok?.party?.partyId, 'P1001');
+  });
+
   it('refuses a response that declares a DOCTYPE (XXE), permanently', async () => {
     nock(fakeEndpoint)
       .post('/PlanningService')

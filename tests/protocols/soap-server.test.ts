@@ -170,6 +170,14 @@ describe('SOAP hosting (adapters/soap server): the hub as a SOAP server', () => 
     assert.match(faultstringOf(text), /DOCTYPE and ENTITY declarations are not accepted/);
   });
 
+  it('refuses a request nested deeper than the bound with a fault naming it', async () => {
+    const deep = notifyEnvelope(`<eventType>ContactAddressChanged</eventType>${'<x>'.repeat(3000)}${'</x>'.repeat(3000)}`);
+    const { status, text } = await post(`${base}/soap/contact-events`, deep);
+    assert.strictEqual(status, 500);
+    assert.strictEqual(faultstringOf(text), 'InvalidRequest: the XML nests elements more than 100 deep');
+    assert.strictEqual(received.length, 0);
+  });
+
   it('refuses a body over the size bound (default 1 MiB) before parsing it', async () => {
     const big = notifyEnvelope(`<eventType>${'x'.repeat(1024 * 1024 + 10)}</eventType>`);
     const { status, text } = await post(`${base}/soap/contact-events`, big);
