@@ -107,7 +107,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
 
   // One observer of Node-RED's message runtime; settlement and journey tracking consume it.
   const observer = observerFor(RED.hooks as never);
-  const settlement = new Settlement(observer, () => RED.util.generateId());
+  const settlement = new Settlement(observer, () => RED.util.generateId(), (message) => RED.log.warn(`council-hub: ${message}`));
   const port = hubPortOf(config, stores, settlement);
   RED.init(server, nodeRedSettings(config, port) as any);
   const tracker = new FlowTracker(

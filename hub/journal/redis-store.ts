@@ -155,6 +155,8 @@ export interface RedisJournalStoreOptions {
   prefix: string;
   lockTtlMs?: number;
   lockWaitMs?: number;
+  /** Where problems that do not fail the call are told (default console.warn). */
+  warn?: (message: string) => void;
 }
 
 export class RedisJournalStore implements JournalStore {
@@ -361,7 +363,8 @@ export class RedisJournalStore implements JournalStore {
           try {
             return await work();
           } finally {
-            await lock.release().catch(() => undefined);
+            // Not released: it expires after ttl, and another instance waits for it that long at most.
+            await lock.release().catch((err: Error) => (this.options.warn ?? console.warn)(`journal: the lock ${lockName} could not be released (it expires in ${ttl} ms): ${err.message}`));
           }
         }
         if (Date.now() > deadline) throw new Error(`journal: could not take the lock ${lockName} (another hub instance holds it)`);

@@ -42,6 +42,8 @@ export class Settlement {
   constructor(
     observer: MessageObserver,
     private readonly newId: () => string,
+    /** Where a sender's acknowledgement that failed is told (an AMQP ack on a lost channel...). */
+    private readonly warn: (message: string) => void = (message) => console.warn(`council-hub: ${message}`),
   ) {
     observer.subscribe({
       sent: (msgid) => {
@@ -116,7 +118,7 @@ export class Settlement {
     this.tracked.delete(msgid);
     clearTimeout(entry.timer);
     const run = async () => (error ? entry.handlers.failed(error) : entry.handlers.settled());
-    // A handler that throws must not surface as an unhandled rejection in the runtime.
-    run().catch(() => undefined);
+    // A handler that throws must not surface as an unhandled rejection in the runtime: it is told.
+    run().catch((err: Error) => this.warn(`settling message ${msgid} (${error ? 'failed' : 'settled'}) failed: ${err?.message ?? err}`));
   }
 }
