@@ -204,6 +204,7 @@ describe('planning-poll node (real planning simulator, real journal and cursors)
       redis = new Redis('redis://127.0.0.1:6379');
     });
     afterEach(async () => {
+      await helper.unload(); // before the keys go: a running poller would write them again
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length) await redis.del(...keys);
     });

@@ -339,6 +339,7 @@ describe('planning poller (real planning simulator)', function () {
       prefix = `test:planning-poll:${process.pid}:${Date.now()}:`;
     });
     afterEach(async () => {
+      for (const p of pollers.splice(0)) await p.stop(); // before the keys go: a running poller would write them again
       const keys = await redis.keys(`${prefix}*`);
       if (keys.length) await redis.del(...keys);
     });
