@@ -319,13 +319,14 @@ async function collect(c: Collected): Promise<CaseJourneyFigures> {
   for (const d of deliveries) byStatus[d.status] = (byStatus[d.status] ?? 0) + 1;
   const open = deliveries.filter((d: any) => ['pending', 'in-flight', 'awaiting-answer', 'failed', 'dead'].includes(d.status)).length;
 
-  // Whose parties and tenancies the hub knows (a mover's change found them).
+  // Whose parties and tenancies the hub knows: a mover's change reached that system (found them there).
   const xrefs = new Map<string, string>();
-  for (const m of messages.filter((x: any) => x.source === 'crm')) {
-    const contactId = m.key;
-    const resident = sims.population.residents.find((r) => r.crmContactId === contactId);
-    if (resident?.planningPartyId) xrefs.set(`planning:${resident.planningPartyId}`, contactId);
-    if (resident?.tenancyRef && resident.personRef) xrefs.set(`housing:${resident.tenancyRef}/${resident.personRef}`, contactId);
+  for (const target of ['planning', 'housing'] as const) {
+    for (const d of await api.all(`/deliveries?target=${target}&status=delivered`)) {
+      const resident = sims.population.residents.find((r) => r.crmContactId === d.key);
+      if (target === 'planning' && resident?.planningPartyId) xrefs.set(`planning:${resident.planningPartyId}`, d.key);
+      if (target === 'housing' && resident?.tenancyRef && resident.personRef) xrefs.set(`housing:${resident.tenancyRef}/${resident.personRef}`, d.key);
+    }
   }
 
   const check = (system: 'planning' | 'housing', expected: Map<string, { ref: string; status: string; rank: number; party?: string }>): CaseCheck => {
@@ -376,7 +377,7 @@ async function collect(c: Collected): Promise<CaseJourneyFigures> {
   // and the distinct repair statuses (newest = the latest status date).
   const planning = new Map<string, { ref: string; status: string; rank: number; party?: string }>();
   for (const e of sims.planning.events()) {
-    planning.set(`planning:${e.applicationRef}:${e.sequence}`, { ref: e.applicationRef, status: e.status, rank: Date.parse(e.eventDate) * 1e6 + e.sequence, party: e.applicantPartyId ? `planning:${e.applicantPartyId}` : undefined });
+    planning.set(`planning:${e.applicationRef}:${e.sequence}`, { ref: e.applicationRef, status: e.status, rank: (Date.parse(e.eventDate) / 86400000) * 1e7 + e.sequence, // days, then sequence: exact in a double party: e.applicantPartyId ? `planning:${e.applicantPartyId}` : undefined });
   }
   const housing = new Map<string, { ref: string; status: string; rank: number; party?: string }>();
   for (const n of c.notices) {
