@@ -21,6 +21,7 @@ async function main() {
             `  try it:  curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/crm/actions/move-contacts   (residents move: change of address)`,
             `           curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/planning/actions/raise-events   (planning decisions and other events: CRM cases)`,
             `           curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/housing/actions/raise-repairs   (repair statuses: CRM cases)`,
+            `           planning is polled every minute in working hours (Mon-Fri 07:00-19:00, as a council runs it); outside them press the button of the "planning application events" node (editor, tab Case updates)`,
           ]
         : []),
     ].join('\n'),

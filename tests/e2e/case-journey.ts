@@ -164,7 +164,12 @@ export async function runCaseUpdatesJourney(options: CaseJourneyOptions): Promis
     const moving = residents.slice(0, Math.min(options.movers ?? 40, residents.length));
     const homes = s.population.gazetteer.filter((g) => g.logicalStatus === 1);
     for (const r of moving) await s.crm.changeContactAddress(r.crmContactId!, toCrmAddress(random.pick(homes), true));
-    await waitFor('the movers to reach planning and housing', settleTimeout, async () => s.crm.events().every((e) => e.status === 'delivered') && (await openCount()) === 0);
+    // Every change stored, routed to its deliveries (a message still at the gazetteer has none yet), and settled.
+    await waitFor('the movers to reach planning and housing', settleTimeout, async () => {
+      if (!s.crm.events().every((e) => e.status === 'delivered')) return false;
+      const changes = await api.all('/messages?source=crm');
+      return changes.length >= moving.length && changes.every((m: any) => m.status === 'routed') && (await openCount()) === 0;
+    });
     const counts = (await api.get('/counts')).byTarget;
     log(`  [${at()}] ${moving.length} residents moved first: ${JSON.stringify(counts)}`);
 
@@ -373,11 +378,12 @@ async function collect(c: Collected): Promise<CaseJourneyFigures> {
     };
   };
 
-  // What happened: planning's events (newest of a case = the highest sequence, all dated the same day),
+  // What happened: planning's events (newest of a case = the latest date, then the highest sequence;
+  // ranked by days, not ms, so that the sum stays exact in a double),
   // and the distinct repair statuses (newest = the latest status date).
   const planning = new Map<string, { ref: string; status: string; rank: number; party?: string }>();
   for (const e of sims.planning.events()) {
-    planning.set(`planning:${e.applicationRef}:${e.sequence}`, { ref: e.applicationRef, status: e.status, rank: (Date.parse(e.eventDate) / 86400000) * 1e7 + e.sequence, // days, then sequence: exact in a double party: e.applicantPartyId ? `planning:${e.applicantPartyId}` : undefined });
+    planning.set(`planning:${e.applicationRef}:${e.sequence}`, { ref: e.applicationRef, status: e.status, rank: (Date.parse(e.eventDate) / 86400000) * 1e7 + e.sequence, party: e.applicantPartyId ? `planning:${e.applicantPartyId}` : undefined });
   }
   const housing = new Map<string, { ref: string; status: string; rank: number; party?: string }>();
   for (const n of c.notices) {
