@@ -8,14 +8,18 @@ import { hubPort, requireJournal } from '../port';
 
 interface CrmCaseDef extends NodeDef {
   endpoint: string;
+  /** The mapping from case.updated to AddCaseUpdate's arguments (default case-to-crm). */
+  mapping: string;
 }
 
 /**
- * Finds the CRM case of a case.updated event (external ref: planning + applicationRef,
- * housing + jobRef) or creates it, linked to the CRM contact when the hub knows whose the
- * application or tenancy is (the reverse cross-references). Puts the case in
- * msg.bindings.caseRef for the case-to-crm mapping. An update that arrives after a newer
- * one of the same case was added keeps the case's status the newer one's.
+ * Puts a case.updated event on its CRM case: finds the case (external ref: planning +
+ * applicationRef, housing + jobRef) or creates it, linked to the CRM contact when the hub
+ * knows whose the application or tenancy is (the reverse cross-references), then
+ * AddCaseUpdate (mapped with case-to-crm; sourceEventId makes it once). An update that
+ * arrives after a newer one of the same case was added keeps the case's status the newer
+ * one's. One node for the three steps on purpose: a retry or a replay runs this node again,
+ * so whether the update is late is decided afresh, when it is sent.
  */
 export = function register(RED: NodeAPI) {
   function CrmCaseNode(this: Node, config: CrmCaseDef) {
@@ -55,7 +59,10 @@ export = function register(RED: NodeAPI) {
         if (newerStatus && newerStatus !== update.status) {
           m.payload = { ...update, status: newerStatus, summary: `${update.summary} (received after a later update; the case stays ${newerStatus})` };
         }
-        const withoutContact = onCrm.created && !onCrm.contactId;
+        // Noted once per case, on its first update the CRM takes (a retry may find the case this
+        // delivery created in an earlier attempt, so "created now" alone cannot say).
+        const firstOfCase = !(await journal.newerDelivered(delivery.target, delivery.key, { order: -Infinity, seq: -Infinity }));
+        const withoutContact = firstOfCase && !contactId;
         m.case = {
           caseRef: onCrm.caseRef,
           created: onCrm.created,
@@ -64,11 +71,15 @@ export = function register(RED: NodeAPI) {
           // For the delivery's record: the console finds these by it.
           note: withoutContact
             ? `case ${onCrm.caseRef} created without a contact: the hub does not know whose ${update.sourceSystem} ${update.sourceRef} is`
-            : onCrm.created
+            : firstOfCase && onCrm.created
               ? `case ${onCrm.caseRef} created for contact ${onCrm.contactId}`
               : undefined,
         };
         m.bindings = { ...(m.bindings ?? {}), caseRef: onCrm.caseRef };
+        const args = await hubPort(RED).mappings.run(config.mapping || 'case-to-crm', m.payload, m.bindings);
+        const added = await endpoint.client.call('AddCaseUpdate', args as object);
+        m.case = { ...(m.case as object), updateId: added?.updateId };
+        m.payload = added;
         this.status(
           withoutContact
             ? { fill: 'yellow', shape: 'dot', text: `${onCrm.caseRef}: created without a contact` }

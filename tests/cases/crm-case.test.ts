@@ -46,7 +46,7 @@ describe('crm-case node (real CRM simulator)', function () {
   async function load() {
     await helper.load([soapEndpointNode as any, crmCaseNode as any, catchNode], [
       { id: 'crm', type: 'soap-endpoint', wsdl: `${sims.endpoints.crm}?wsdl`, endpoint: '', auth: 'none', timeout: 5 },
-      { id: 'case', type: 'crm-case', endpoint: 'crm', wires: [['out']] },
+      { id: 'case', type: 'crm-case', endpoint: 'crm', mapping: 'case-to-crm', wires: [['out']] },
       { id: 'out', type: 'helper' },
       { id: 'c', type: 'catch', scope: ['case'], wires: [['failed']] },
       { id: 'failed', type: 'helper' },
@@ -77,12 +77,17 @@ describe('crm-case node (real CRM simulator)', function () {
     const started = await delivered(first);
     const out = await run({ payload: first, delivery: started.tag });
     assert.match(out.bindings.caseRef, /^CAS-/);
+    assert.match(out.payload.updateId, /^U/, 'the update is added');
+    assert.deepStrictEqual(sims.crm.getCase(out.bindings.caseRef)?.updates.map((u) => [u.sourceEventId, u.status]), [[first.sourceEventId, 'Raised']]);
+    assert.match(out.case.note, /created for contact C0000042/);
     assert.deepStrictEqual({ created: out.case.created, contactId: out.case.contactId }, { created: true, contactId: 'C0000042' });
     assert.strictEqual(sims.crm.getCase(out.bindings.caseRef)?.contactId, 'C0000042');
     assert.strictEqual(sims.crm.getCase(out.bindings.caseRef)?.externalRef, 'J9000001');
     const again = await run({ payload: repair('J9000001', 'Scheduled', '2026-11-21'), delivery: started.tag });
     assert.strictEqual(again.bindings.caseRef, out.bindings.caseRef);
     assert.strictEqual(again.case.created, false);
+    assert.strictEqual(sims.crm.getCase(out.bindings.caseRef)?.updates.length, 2);
+    assert.strictEqual(sims.crm.getCase(out.bindings.caseRef)?.status, 'Scheduled');
   });
 
   it('creates the case without a contact when nobody is known, and says so for the console', async () => {
@@ -104,9 +109,12 @@ describe('crm-case node (real CRM simulator)', function () {
     const lateDelivery = await delivered(late);
     assert.strictEqual(lateDelivery.action, 'send', 'a timeline delivers the late one too');
     const out = await run({ payload: late, delivery: lateDelivery.tag });
-    assert.strictEqual(out.payload.status, 'Completed');
-    assert.match(out.payload.summary, /received after a later update; the case stays Completed/);
-    assert.strictEqual(out.payload.sourceEventId, late.sourceEventId, 'still its own entry on the case');
+    const onCrm = sims.crm.getCase(out.bindings.caseRef)!;
+    const entry = onCrm.updates.find((u) => u.sourceEventId === late.sourceEventId);
+    assert.ok(entry, 'still its own entry on the case');
+    assert.strictEqual(entry.occurredAt.slice(0, 10), '2026-11-22');
+    assert.match(entry.summary, /received after a later update; the case stays Completed/);
+    assert.strictEqual(onCrm.status, 'Completed', 'the case keeps its newest event\'s status');
     assert.strictEqual(out.case.late, true);
   });
 

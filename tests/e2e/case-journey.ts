@@ -325,12 +325,14 @@ async function collect(c: Collected): Promise<CaseJourneyFigures> {
   const open = deliveries.filter((d: any) => ['pending', 'in-flight', 'awaiting-answer', 'failed', 'dead'].includes(d.status)).length;
 
   // Whose parties and tenancies the hub knows: a mover's change reached that system (found them there).
-  const xrefs = new Map<string, string>();
+  // (planning's seeded history is polled at once, before anyone moved: those cases come before the hub knew.)
+  const xrefs = new Map<string, { contactId: string; since: number }>();
   for (const target of ['planning', 'housing'] as const) {
     for (const d of await api.all(`/deliveries?target=${target}&status=delivered`)) {
       const resident = sims.population.residents.find((r) => r.crmContactId === d.key);
-      if (target === 'planning' && resident?.planningPartyId) xrefs.set(`planning:${resident.planningPartyId}`, d.key);
-      if (target === 'housing' && resident?.tenancyRef && resident.personRef) xrefs.set(`housing:${resident.tenancyRef}/${resident.personRef}`, d.key);
+      const known = { contactId: d.key as string, since: d.settledAt ?? d.updatedAt };
+      if (target === 'planning' && resident?.planningPartyId) xrefs.set(`planning:${resident.planningPartyId}`, known);
+      if (target === 'housing' && resident?.tenancyRef && resident.personRef) xrefs.set(`housing:${resident.tenancyRef}/${resident.personRef}`, known);
     }
   }
 
@@ -361,7 +363,9 @@ async function collect(c: Collected): Promise<CaseJourneyFigures> {
       if (newest && k.status !== newest.status) wrongStatus.push({ caseRef: k.caseRef, ref, status: k.status, expected: newest.status });
       const party = events.find((e) => e.party)?.party;
       const known = party ? xrefs.get(party) : undefined;
-      if (known && k.contactId !== known) contactMissed.push(`${k.caseRef} (${ref}): ${party} is ${known}'s, the case has ${k.contactId ?? 'no contact'}`);
+      if (known && known.since < Date.parse(k.createdAt) && k.contactId !== known.contactId) {
+        contactMissed.push(`${k.caseRef} (${ref}): ${party} was known as ${known.contactId}'s when the case was created, the case has ${k.contactId ?? 'no contact'}`);
+      }
     }
     return {
       raised: expected.size,
