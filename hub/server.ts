@@ -14,6 +14,7 @@ import { Settlement } from './runtime/settlement';
 import { FlowTracker } from './flow-tracking/tracker';
 import { consoleApi } from './api/console-api';
 import { reconciliationApi } from './api/reconciliation-api';
+import { caseReconciliationApi } from './api/case-reconciliation-api';
 import { consolePage } from './console/page';
 import type { RunningSimulators } from '../simulators';
 
@@ -122,6 +123,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   const look = RED.auth.needsPermission(consolePermissions.look);
   const act = RED.auth.needsPermission(consolePermissions.act);
   RED.httpAdmin.use('/api/console', consoleApi(stores.journal, { read: look, write: act }));
+  RED.httpAdmin.use('/api/console', caseReconciliationApi(look, { journal: stores.journalStore, mappings: stores.mappings, environment: flowEnvironment }));
   RED.httpAdmin.use('/api/console', reconciliationApi(look, { journal: stores.journalStore, crossReferences: stores.crossReferences, environment: flowEnvironment }));
   app.use('/console', consolePage());
   app.use('/', RED.httpAdmin);

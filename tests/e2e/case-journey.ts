@@ -454,7 +454,7 @@ export function describeCaseFigures(f: CaseJourneyFigures): string {
     `  cases without a contact: ${f.withoutContact.onCrm} on the CRM, ${f.withoutContact.inConsole} listed in the console`,
     `  CRM deliveries: ${JSON.stringify(f.deliveries)}; open at the end: ${f.open}; poller reports (gaps, backwards): ${f.pollerReports}`,
     `  dead letters replayed by support: ${f.replay.deadBeforeReplay} dead after the run, ${f.replay.replayed} replayed, ${f.replay.refused} refused, ${f.replay.rounds} round(s)`,
-    `  reconciliation report: ${f.reconciliation?.summary ? JSON.stringify(f.reconciliation.summary) : 'not run'}`,
+    `  reconciliation report: ${f.reconciliation?.summary ? JSON.stringify(f.reconciliation.summary, (k, v) => (Array.isArray(v) && v.length > 5 ? `${v.length} items` : v)) : 'not run'}`,
   ];
   for (const system of ['planning', 'housing'] as const) {
     const k = f[system];
