@@ -2,7 +2,7 @@ import { deliveryStatuses } from '../journal/types';
 
 /**
  * OpenAPI 3.0 description of the console API (hub/api/console-api.ts, and the reconciliation
- * report of hub/api/reconciliation-api.ts), served at
+ * reports of hub/api/reconciliation-api.ts and hub/api/case-reconciliation-api.ts), served at
  * /api/console/openapi.json. Keep the two in step: the API tests check every path here
  * is answered.
  */
@@ -127,6 +127,31 @@ export const consoleOpenApi = {
           '200': json(ref('ReconciliationReport')),
           '413': { ...problem, description: 'the body is larger than 5 MiB' },
           '503': { ...problem, description: 'the journal, the cross-references or CRM_WSDL are not there' },
+          '500': { ...problem, description: 'the report failed' },
+          ...standard,
+        },
+      },
+    },
+    '/reconciliation/cases': {
+      get: {
+        summary: 'The case-update reconciliation for every case the journal knows, or a few (at most 1000, in the query)',
+        description:
+          "Per case (a planning application, a repair job): the journal's case updates (planning and housing messages, mapped as the hub maps them) against the CRM case (FindCaseByExternalRef, GetCase): updates expected, updates on the case, missing, added more than once (the same sourceEventId twice, or an update the journal does not know), whether the case exists, was created twice, has a contact, and whether its status is its newest event's. Without a query: every case the journal holds an update for. caseRef and externalRef (system:ref, e.g. planning:26/01234/FUL) are comma-separated, each given once, at most 1000 in all; any other parameter is refused.",
+        parameters: [
+          query('caseRef', 'comma-separated CRM case refs ([A-Za-z0-9_-], 1-40 characters)'),
+          query('externalRef', 'comma-separated <system>:<ref>, system planning or housing, ref 1-100 of A-Z a-z 0-9 / . _ -'),
+        ],
+        responses: { '200': json(ref('CaseReconciliationReport')), '503': { ...problem, description: 'the journal is not running or CRM_WSDL is not set' }, '500': { ...problem, description: 'the report failed' }, ...standard },
+      },
+      post: {
+        summary: 'The case-update reconciliation for any number of cases (up to 100,000), listed in the body',
+        description:
+          'The same report as the GET, for the cases in the body: {"caseRefs": [...]} (CRM case refs, read with GetCase to learn their external ref), {"externalRefs": [{"system": "planning", "ref": "26/01234/FUL"}]}, or both (they add up; at most 100,000 in all). {} for every case the journal holds an update for; empty lists for none. JSON (Content-Type: application/json) of at most 5 MiB. Needs console.read only: it changes nothing. 400 names what is wrong: not JSON, not an object, an unknown field, a list that is not an array, an item of the wrong type or form (with its index), more than 100,000 cases, an empty body. 413: a body over 5 MiB.',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('CaseReconciliationRequest') } } },
+        responses: {
+          '200': json(ref('CaseReconciliationReport')),
+          '413': { ...problem, description: 'the body is larger than 5 MiB' },
+          '503': { ...problem, description: 'the journal is not running or CRM_WSDL is not set' },
           '500': { ...problem, description: 'the report failed' },
           ...standard,
         },
@@ -275,6 +300,125 @@ export const consoleOpenApi = {
               people: { type: 'integer' },
               peopleNotAgreeing: { type: 'integer' },
               bySystem: { type: 'object', additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } } },
+              allAgree: { type: 'boolean' },
+            },
+          },
+          notes: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      CaseReconciliationRequest: {
+        type: 'object',
+        properties: {
+          caseRefs: { type: 'array', maxItems: 100000, items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' }, description: 'CRM case refs' },
+          externalRefs: {
+            type: 'array',
+            maxItems: 100000,
+            items: {
+              type: 'object',
+              properties: { system: { type: 'string', enum: ['planning', 'housing'] }, ref: { type: 'string', pattern: '^[A-Za-z0-9/._-]{1,100}$' } },
+              required: ['system', 'ref'],
+              additionalProperties: false,
+            },
+            description: 'cases by their external system and ref (planning: applicationRef; housing: jobRef)',
+          },
+        },
+        additionalProperties: false,
+        description: 'caseRefs and externalRefs add up (at most 100,000 in all); neither: every case the journal holds an update for',
+      },
+      CaseUpdate: {
+        type: 'object',
+        properties: {
+          updateId: { type: 'string' },
+          sourceEventId: { type: 'string' },
+          status: { type: 'string' },
+          occurredAt: { type: 'string' },
+          summary: { type: 'string' },
+          receivedAt: { type: 'string' },
+          caseRef: { type: 'string' },
+        },
+      },
+      CaseReconciliation: {
+        type: 'object',
+        properties: {
+          system: { type: 'string', enum: ['planning', 'housing'] },
+          ref: { type: 'string' },
+          caseRef: { type: 'string', description: 'the CRM case; absent when the CRM has none' },
+          caseExists: { type: 'boolean' },
+          createdTwice: { type: 'boolean' },
+          otherCaseRefs: { type: 'array', items: { type: 'string' } },
+          contactId: { type: 'string' },
+          withoutContact: { type: 'boolean', description: 'the CRM case has no contact: the hub did not know who the applicant or tenant is (not an error)' },
+          expected: {
+            type: 'array',
+            description: "the journal's events, oldest first",
+            items: {
+              type: 'object',
+              properties: {
+                sourceEventId: { type: 'string' },
+                status: { type: 'string' },
+                occurredAt: { type: 'string' },
+                sequence: { type: 'integer' },
+                messageIds: { type: 'array', items: { type: 'string' } },
+                deliveries: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, target: { type: 'string' }, status: ref('Status'), reason: { type: 'string' }, error: { type: 'string' } } } },
+                journal: { type: 'string', enum: ['delivered', 'in-progress', 'dead', 'needs-attention', 'skipped', 'discarded', 'none'] },
+                onCase: { type: 'boolean' },
+              },
+            },
+          },
+          updates: { type: 'array', items: ref('CaseUpdate') },
+          missing: { type: 'array', items: { type: 'string' }, description: 'sourceEventIds not on the case (discarded events left out)' },
+          duplicated: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                kind: { type: 'string', enum: ['same-source-event-id', 'unknown-to-journal'] },
+                sourceEventId: { type: 'string' },
+                updates: { type: 'array', items: ref('CaseUpdate') },
+                looksLike: { type: 'string', description: "the journal's event with the same status and occurredAt" },
+              },
+            },
+          },
+          mismatched: { type: 'array', items: { type: 'object' } },
+          unmapped: { type: 'array', items: { type: 'string' }, description: 'message ids of this case the mapping refused' },
+          status: { type: 'object', properties: { onCase: { type: 'string' }, expected: { type: 'string' }, newestEvent: { type: 'string' }, right: { type: 'boolean' } } },
+          verdict: { type: 'string', enum: ['agrees', 'differs', 'in-progress', 'unreadable'] },
+          problems: { type: 'array', items: { type: 'string' } },
+          error: { type: 'string' },
+        },
+        required: ['system', 'ref', 'caseExists', 'verdict', 'expected', 'updates', 'missing', 'duplicated'],
+      },
+      CaseReconciliationReport: {
+        type: 'object',
+        properties: {
+          generatedAt: { type: 'string', format: 'date-time' },
+          cases: { type: 'array', items: ref('CaseReconciliation') },
+          unmapped: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { messageId: { type: 'string' }, source: { type: 'string' }, system: { type: 'string' }, ref: { type: 'string' }, receivedAt: { type: 'integer' }, error: { type: 'string' }, deliveries: { type: 'array', items: ref('Status') } },
+            },
+          },
+          summary: {
+            type: 'object',
+            properties: {
+              cases: { type: 'integer' },
+              events: { type: 'integer' },
+              discarded: { type: 'integer' },
+              updatesOnCases: { type: 'integer' },
+              missing: { type: 'integer' },
+              duplicated: { type: 'integer' },
+              mismatched: { type: 'integer' },
+              wrongStatus: { type: 'integer' },
+              notCreated: { type: 'integer' },
+              createdTwice: { type: 'integer' },
+              withoutContact: { type: 'object', properties: { count: { type: 'integer' }, cases: { type: 'array', items: { type: 'object' } } } },
+              unreadable: { type: 'integer' },
+              deliveries: { type: 'object', description: 'dead and needs-attention deliveries of these messages: to the CRM, and beforeDelivery (the pseudo-target hub)' },
+              unmappedMessages: { type: 'integer' },
+              byVerdict: { type: 'object', additionalProperties: { type: 'integer' } },
+              casesNotAgreeing: { type: 'integer' },
               allAgree: { type: 'boolean' },
             },
           },

@@ -5,9 +5,12 @@ import { RedisJournalStore } from '../journal/redis-store';
 import { SqliteJournalStore } from '../journal/sqlite-store';
 import { openSqlite } from '../store';
 import { crossReferencePrefix, RedisCrossReferences, SqliteCrossReferences } from '../xref';
+import { MappingLibrary } from '../../adapters/mapping';
+import { externalRefOfText } from '../api/case-reconciliation-api';
+import { CaseReconciliationReport, CaseSelection, crmCaseReaderFromEnv, reconcileCases } from './cases';
 import { reconcile, ReconciliationReport } from './reconcile';
 import { reconcileSources, ReconcileConfigError, systemReadersFromEnv } from './sources';
-import { formatReport } from './table';
+import { formatCaseReport, formatReport } from './table';
 
 /**
  * `npm run reconcile [-- [--all] [--json] [contactId ...]]`: the reconciliation report in
@@ -19,33 +22,53 @@ import { formatReport } from './table';
  * endpoints (CRM_WSDL, PLANNING_*, HOUSING_WSDL), and the cross-references and journal
  * from the hub's store (HUB_DATA_DIR, or HUB_STORE=redis with REDIS_URL and
  * HUB_JOURNAL_PREFIX), as the hub itself would.
+ *
+ * `npm run reconcile -- --cases [--all] [--json] [CAS-000001 | planning:26/01234/FUL | housing:R2026-000981 ...]`:
+ * the case-update report instead (hub/reconcile/cases.ts): every case the journal holds an
+ * update for, or the cases named (a CRM case ref, or <system>:<ref>). It reads CRM_WSDL and the
+ * journal only (POST /api/console/reconciliation/cases with HUB_URL). Same exit codes.
  */
 interface Args {
   all: boolean;
   json: boolean;
+  cases: boolean;
   contactIds?: string[];
+  selection?: CaseSelection;
 }
 
-const USAGE = 'usage: npm run reconcile -- [--all] [--json] [contactId ...]';
+const USAGE = 'usage: npm run reconcile -- [--all] [--json] [contactId ...]\n       npm run reconcile -- --cases [--all] [--json] [caseRef | planning:<applicationRef> | housing:<jobRef> ...]';
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { all: false, json: false };
+  const args: Args = { all: false, json: false, cases: false };
   const ids: string[] = [];
   for (const arg of argv) {
     if (arg === '--all') args.all = true;
     else if (arg === '--json') args.json = true;
+    else if (arg === '--cases') args.cases = true;
     else if (arg === '--help' || arg === '-h') throw new ReconcileConfigError(USAGE);
     else if (arg.startsWith('-')) throw new ReconcileConfigError(`unknown option ${arg}\n${USAGE}`);
     else ids.push(arg);
   }
-  if (ids.length) args.contactIds = ids;
+  if (ids.length && !args.cases) args.contactIds = ids;
+  if (ids.length && args.cases) {
+    const selection: Required<CaseSelection> = { caseRefs: [], externalRefs: [] };
+    for (const id of ids) {
+      try {
+        if (id.includes(':')) selection.externalRefs.push(externalRefOfText(id, 'a case'));
+        else if (/^[A-Za-z0-9_-]{1,40}$/.test(id)) selection.caseRefs.push(id);
+        else throw new Error(`"${id}" is neither a CRM case ref nor <system>:<ref>`);
+      } catch (err) {
+        throw new ReconcileConfigError(`${(err as Error).message}\n${USAGE}`);
+      }
+    }
+    args.selection = selection;
+  }
   return args;
 }
 
-async function fromHub(hubUrl: string, args: Args): Promise<ReconciliationReport> {
+async function hubToken(base: string): Promise<string> {
   const { username, password } = reconcileClientSettings();
   if (!username || !password) throw new ReconcileConfigError('HUB_URL is set: HUB_USER and HUB_PASSWORD (a support or developer login) are needed too');
-  const base = hubUrl.replace(/\/$/, '');
   const auth = await fetch(`${base}/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -53,6 +76,12 @@ async function fromHub(hubUrl: string, args: Args): Promise<ReconciliationReport
   });
   if (auth.status !== 200) throw new ReconcileConfigError(`the hub at ${base} refused the login of ${username} (${auth.status})`);
   const { access_token: token } = (await auth.json()) as { access_token: string };
+  return token;
+}
+
+async function fromHub(hubUrl: string, args: Args): Promise<ReconciliationReport> {
+  const base = hubUrl.replace(/\/$/, '');
+  const token = await hubToken(base);
   // POST, not GET with the ids in the query: any number of people fits in the body.
   const response = await fetch(`${base}/api/console/reconciliation`, {
     method: 'POST',
@@ -61,6 +90,40 @@ async function fromHub(hubUrl: string, args: Args): Promise<ReconciliationReport
   });
   if (response.status !== 200) throw new Error(`the hub answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as ReconciliationReport;
+}
+
+async function casesFromHub(hubUrl: string, args: Args): Promise<CaseReconciliationReport> {
+  const base = hubUrl.replace(/\/$/, '');
+  const token = await hubToken(base);
+  const response = await fetch(`${base}/api/console/reconciliation/cases`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(args.selection ?? {}),
+  });
+  if (response.status !== 200) throw new Error(`the hub answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as CaseReconciliationReport;
+}
+
+/** The journal store the hub uses (SQLite under HUB_DATA_DIR, or Redis under HUB_JOURNAL_PREFIX), and how to let it go. */
+function openJournal(config: ReturnType<typeof loadConfig>) {
+  if (config.store === 'redis') {
+    const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 3 });
+    return { journal: new RedisJournalStore(redis, { prefix: journalSettings().redisPrefix }), close: () => redis.disconnect() };
+  }
+  const sqlite = openSqlite(config.dataDir);
+  return { journal: new SqliteJournalStore(sqlite), close: () => sqlite.close() };
+}
+
+async function casesLocally(args: Args): Promise<CaseReconciliationReport> {
+  const config = loadConfig();
+  const crm = crmCaseReaderFromEnv(flowEnvironment());
+  const opened = openJournal(config);
+  try {
+    return await reconcileCases({ crm, journal: opened.journal, mappings: new MappingLibrary({ mappingsDir: config.paths.mappings }) }, args.selection);
+  } finally {
+    await crm.close();
+    opened.close();
+  }
 }
 
 async function locally(args: Args): Promise<ReconciliationReport> {
@@ -90,11 +153,19 @@ async function locally(args: Args): Promise<ReconciliationReport> {
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const { hubUrl } = reconcileClientSettings();
+  if (args.cases) {
+    const report = hubUrl ? await casesFromHub(hubUrl, args) : await casesLocally(args);
+    await write(`${args.json ? JSON.stringify(report, null, 2) : formatCaseReport(report, { all: args.all })}\n`);
+    return report.summary.allAgree ? 0 : 1;
+  }
   const report = hubUrl ? await fromHub(hubUrl, args) : await locally(args);
-  const text = `${args.json ? JSON.stringify(report, null, 2) : formatReport(report, { all: args.all })}\n`;
+  await write(`${args.json ? JSON.stringify(report, null, 2) : formatReport(report, { all: args.all })}\n`);
+  return report.summary.allAgree ? 0 : 1;
+}
+
+async function write(text: string): Promise<void> {
   // Exit once the whole report is written: a pipe takes a large one in several writes.
   await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
-  return report.summary.allAgree ? 0 : 1;
 }
 
 main().then(
