@@ -139,7 +139,8 @@ return gone
 `;
 
 /** How many index entries a listing looks at, at most, before filtering in the hub. */
-const SCAN_LIMIT = 10000;
+/** A listing reads its index in chunks of this many ids: every match is counted, none is left out. */
+const SCAN_CHUNK = 2000;
 
 function parse<T>(docs: Array<string | null>): T[] {
   return docs.filter((d): d is string => typeof d === 'string').map((d) => JSON.parse(d) as T);
@@ -197,16 +198,37 @@ export class RedisJournalStore implements JournalStore {
     return doc ? JSON.parse(doc) : undefined;
   }
 
+  /**
+   * Walks a time index newest first, chunk by chunk, keeping the page's window of the
+   * matches and counting all of them: a filter that matches old records finds them too.
+   */
+  private async scanIndex<T>(key: string, max: number | string, min: number | string, fetch: (ids: string[]) => Promise<T[]>, filter: { limit?: number; offset?: number }): Promise<Page<T>> {
+    const offset = filter.offset ?? 0;
+    const limit = filter.limit ?? 50;
+    const items: T[] = [];
+    let total = 0;
+    for (let at = 0; ; at += SCAN_CHUNK) {
+      const ids = await this.redis.zrevrangebyscore(key, max, min, 'LIMIT', at, SCAN_CHUNK);
+      for (const match of await fetch(ids)) {
+        if (total >= offset && items.length < limit) items.push(match);
+        total += 1;
+      }
+      if (ids.length < SCAN_CHUNK) return { total, items };
+    }
+  }
+
   async listMessages(filter: MessageFilter): Promise<Page<MessageRecord>> {
-    const ids = await this.redis.zrevrangebyscore(`${this.p}mt`, filter.to ?? '+inf', filter.from ?? '-inf', 'LIMIT', 0, SCAN_LIMIT);
     const text = filter.text?.toLowerCase();
-    const messages = (await this.mget<MessageRecord>(ids.map((id) => `${this.p}m:${id}`))).filter(
-      (m) =>
-        (!filter.source || m.source === filter.source) &&
-        (!filter.key || m.key === filter.key) &&
-        (!text || JSON.stringify(m).toLowerCase().includes(text)),
+    return this.scanIndex(
+      `${this.p}mt`,
+      filter.to ?? '+inf',
+      filter.from ?? '-inf',
+      async (ids) =>
+        (await this.mget<MessageRecord>(ids.map((id) => `${this.p}m:${id}`))).filter(
+          (m) => (!filter.source || m.source === filter.source) && (!filter.key || m.key === filter.key) && (!text || JSON.stringify(m).toLowerCase().includes(text)),
+        ),
+      filter,
     );
-    return page(messages, filter);
   }
 
   async receivedMessages(instance: string): Promise<MessageRecord[]> {
@@ -251,32 +273,32 @@ export class RedisJournalStore implements JournalStore {
   async listDeliveries(filter: DeliveryFilter): Promise<Page<DeliveryRecord>> {
     const max = filter.to ?? '+inf';
     const min = filter.from ?? '-inf';
-    let ids: string[];
-    if (filter.messageId) {
-      ids = await this.redis.smembers(`${this.p}dm:${filter.messageId}`);
-    } else if (filter.target && filter.key) {
-      ids = await this.redis.smembers(`${this.p}dk:${filter.target}\n${filter.key}`);
-    } else {
-      const sources = filter.status?.length ? filter.status.map((s) => `${this.p}ds:${s}`) : [`${this.p}dt`];
-      ids = (await Promise.all(sources.map((k) => this.redis.zrevrangebyscore(k, max, min, 'LIMIT', 0, SCAN_LIMIT)))).flat();
+    const matches = async (ids: string[]) => {
+      let deliveries = (await this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`))).filter(
+        (d) =>
+          (!filter.status?.length || filter.status.includes(d.status)) &&
+          (!filter.target || d.target === filter.target) &&
+          (!filter.key || d.key === filter.key) &&
+          (!filter.messageId || d.messageId === filter.messageId) &&
+          (filter.from === undefined || d.updatedAt >= filter.from) &&
+          (filter.to === undefined || d.updatedAt <= filter.to),
+      );
+      if (filter.text) {
+        const text = filter.text.toLowerCase();
+        const messageIds = [...new Set(deliveries.map((d) => d.messageId))];
+        const messages = new Map((await this.mget<MessageRecord>(messageIds.map((id) => `${this.p}m:${id}`))).map((m) => [m.id, JSON.stringify(m).toLowerCase()]));
+        deliveries = deliveries.filter((d) => JSON.stringify(d).toLowerCase().includes(text) || messages.get(d.messageId)?.includes(text));
+      }
+      return deliveries.sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? -1 : 1));
+    };
+    // A message's or a key's deliveries are few: read them at once. Otherwise walk the time
+    // index (of the one status asked for, or of all), newest first.
+    if (filter.messageId || (filter.target && filter.key)) {
+      const ids = filter.messageId ? await this.redis.smembers(`${this.p}dm:${filter.messageId}`) : await this.redis.smembers(`${this.p}dk:${filter.target}\n${filter.key}`);
+      return page(await matches(ids), filter);
     }
-    let deliveries = (await this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`))).filter(
-      (d) =>
-        (!filter.status?.length || filter.status.includes(d.status)) &&
-        (!filter.target || d.target === filter.target) &&
-        (!filter.key || d.key === filter.key) &&
-        (!filter.messageId || d.messageId === filter.messageId) &&
-        (filter.from === undefined || d.updatedAt >= filter.from) &&
-        (filter.to === undefined || d.updatedAt <= filter.to),
-    );
-    if (filter.text) {
-      const text = filter.text.toLowerCase();
-      const messageIds = [...new Set(deliveries.map((d) => d.messageId))];
-      const messages = new Map((await this.mget<MessageRecord>(messageIds.map((id) => `${this.p}m:${id}`))).map((m) => [m.id, JSON.stringify(m).toLowerCase()]));
-      deliveries = deliveries.filter((d) => JSON.stringify(d).toLowerCase().includes(text) || messages.get(d.messageId)?.includes(text));
-    }
-    deliveries.sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? -1 : 1));
-    return page(deliveries, filter);
+    const index = filter.status?.length === 1 ? `${this.p}ds:${filter.status[0]}` : `${this.p}dt`;
+    return this.scanIndex(index, max, min, matches, filter);
   }
 
   private async byKey(target: string, key: string): Promise<DeliveryRecord[]> {

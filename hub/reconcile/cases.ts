@@ -22,6 +22,11 @@ import { ReconcileConfigError } from './sources';
  * then GetCase(caseRef) with the case's updates, status and contactId.
  */
 
+/** Does an update's summary say it came late and left the case at `status` (nodes/crm-case)? */
+function lateKeeps(summary: unknown, status: string): boolean {
+  return typeof summary === 'string' && summary.includes(`received after a later update; the case stays ${status})`);
+}
+
 export type CaseSystem = 'planning' | 'housing';
 export const caseSystems: readonly CaseSystem[] = ['planning', 'housing'];
 
@@ -549,7 +554,10 @@ async function reconcileCase(
     }
     event.onCase = true;
     const first = copies[0];
-    if (first.status !== event.status || instant(first.occurredAt) !== instant(event.occurredAt)) {
+    // An update added after a newer one of its case carries the newer one's status on purpose
+    // (crm-case: the case keeps its newest event's status) and says so in its summary.
+    const keptNewer = first.status !== event.status && lateKeeps(first.summary, first.status) && expected.some((e) => e.status === first.status && e.sourceEventId !== sourceEventId);
+    if ((first.status !== event.status && !keptNewer) || instant(first.occurredAt) !== instant(event.occurredAt)) {
       mismatched.push({ sourceEventId, journal: { status: event.status, occurredAt: event.occurredAt }, onCase: { status: first.status, occurredAt: first.occurredAt, updateId: first.updateId } });
     }
   }
