@@ -232,6 +232,7 @@ export async function runCaseUpdatesJourney(options: CaseJourneyOptions): Promis
         }));
       }],
       [0.8, async () => {
+        await Promise.all(background); // the CRM is back (failing) and the hub restarted first
         await s.crm.faults.set({ failPercent: 0 });
         fault('CRM healthy again');
       }],
