@@ -76,6 +76,8 @@ export interface CaseJourneyFigures {
   open: number;
   /** reports of the planning poller (sequence gaps, backwards) */
   pollerReports: number;
+  /** a malformed NotifyRepairStatus (no jobRef, an unknown status): the hub's answer, and whether anything was stored */
+  malformedRepair: { httpStatus: number; faultstring: string; stored: boolean };
   /** cases the CRM holds without a contact, and those the console lists as created without one */
   withoutContact: { onCrm: number; inConsole: number };
   reconciliation?: { summary: unknown; problems: string[] };
@@ -290,7 +292,18 @@ export async function runCaseUpdatesJourney(options: CaseJourneyOptions): Promis
       await settle(`the replays of round ${round} to finish`);
     }
 
-    const figures = await collect({ sims: s, api, runId, started, faults, replay, notices, duplicatesPushed, outOfOrder, hubLog: () => hubLogs.map((h) => h.output()).join('\n') });
+    // A malformed repair status: a SOAP fault naming the problem, and nothing stored.
+    const before = (await api.get('/messages?source=housing&limit=1')).total;
+    const malformed = `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:r="urn:council-hub:RepairNotificationService"><soap:Body><r:NotifyRepairStatus><r:tenancyRef>T0000001</r:tenancyRef><r:personRef>T0000001-1</r:personRef><r:status>Finished</r:status><r:statusDate>2026-11-30</r:statusDate></r:NotifyRepairStatus></soap:Body></soap:Envelope>`;
+    const answer = await fetch(`${hubUrl}/soap/repair-notifications`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', SOAPAction: 'NotifyRepairStatus' }, body: malformed });
+    const faultText = await answer.text();
+    const malformedRepair = {
+      httpStatus: answer.status,
+      faultstring: /<faultstring>([^<]*)<\/faultstring>/.exec(faultText)?.[1] ?? faultText.slice(0, 200),
+      stored: (await api.get('/messages?source=housing&limit=1')).total !== before,
+    };
+
+    const figures = await collect({ sims: s, api, runId, started, faults, replay, notices, duplicatesPushed, outOfOrder, malformedRepair, hubLog: () => hubLogs.map((h) => h.output()).join('\n') });
     return figures;
   } finally {
     await Promise.race([hub?.stop().catch(() => undefined), sleep(20000).then(() => hub?.stop('SIGKILL'))]);
@@ -313,6 +326,7 @@ interface Collected {
   notices: Array<Record<string, string>>;
   duplicatesPushed: number;
   outOfOrder: number;
+  malformedRepair: CaseJourneyFigures['malformedRepair'];
   hubLog: () => string;
 }
 
@@ -416,6 +430,7 @@ async function collect(c: Collected): Promise<CaseJourneyFigures> {
     open,
     pollerReports,
     withoutContact: { onCrm, inConsole },
+    malformedRepair: c.malformedRepair,
     reconciliation,
   };
 }
@@ -435,6 +450,7 @@ export function caseProblems(f: CaseJourneyFigures): string[] {
   }
   if (f.open) out.push(`${f.open} CRM deliveries still pending, in flight, failed or dead`);
   if (f.replay.refused) out.push(`${f.replay.refused} replays refused`);
+  if (f.malformedRepair.httpStatus !== 500 || !/InvalidRequest/.test(f.malformedRepair.faultstring) || f.malformedRepair.stored) out.push(`a malformed repair status was answered ${f.malformedRepair.httpStatus} "${f.malformedRepair.faultstring}"${f.malformedRepair.stored ? ', and stored' : ''}`);
   if (f.withoutContact.onCrm !== f.withoutContact.inConsole) out.push(`${f.withoutContact.onCrm} cases without a contact on the CRM, ${f.withoutContact.inConsole} shown in the console`);
   if (f.reconciliation?.problems.length) out.push(`the case reconciliation report disagrees on ${f.reconciliation.problems.length} cases`);
   return out;
@@ -452,6 +468,7 @@ export function describeCaseFigures(f: CaseJourneyFigures): string {
     line('planning'),
     line('housing'),
     `  housing pushed ${f.housing.duplicatesPushed} duplicates and ${f.housing.outOfOrder} statuses out of order`,
+    `  a malformed repair status: HTTP ${f.malformedRepair.httpStatus}, "${f.malformedRepair.faultstring}", stored: ${f.malformedRepair.stored}`,
     `  cases without a contact: ${f.withoutContact.onCrm} on the CRM, ${f.withoutContact.inConsole} listed in the console`,
     `  CRM deliveries: ${JSON.stringify(f.deliveries)}; open at the end: ${f.open}; poller reports (gaps, backwards): ${f.pollerReports}`,
     `  dead letters replayed by support: ${f.replay.deadBeforeReplay} dead after the run, ${f.replay.replayed} replayed, ${f.replay.refused} refused, ${f.replay.rounds} round(s)`,

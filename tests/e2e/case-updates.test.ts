@@ -32,6 +32,12 @@ describe('case-updates journey end to end, with every fault (real hub, SOAP peer
     assert.ok(figures.housing.duplicatesPushed > 0, 'housing pushed duplicates');
   });
 
+  it('answers a malformed repair status with a SOAP fault naming the problem, and stores nothing', () => {
+    assert.strictEqual(figures.malformedRepair.httpStatus, 500);
+    assert.match(figures.malformedRepair.faultstring, /^InvalidRequest: /);
+    assert.strictEqual(figures.malformedRepair.stored, false);
+  });
+
   it('creates no case twice, and gives each case the status of its newest event', () => {
     for (const system of ['planning', 'housing'] as const) {
       assert.deepStrictEqual(figures[system].createdTwice, [], system);
