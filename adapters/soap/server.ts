@@ -247,9 +247,12 @@ export async function createSoapService(options: SoapServiceOptions): Promise<Ho
   const operations = new Set<string>();
   // document/literal: the Body's element names the operation
   const operationByElement = new Map<string, string>();
+  /** The SOAPAction each operation's binding declares (SOAP 1.1 clients send it as a header). */
+  const actionByElement = new Map<string, string>();
   for (const binding of Object.values<any>(definitions.bindings ?? {})) {
     for (const [operation, method] of Object.entries<any>(binding.methods ?? {})) {
       if (method.input?.$name) operationByElement.set(method.input.$name, operation);
+      if (method.input?.$name && typeof method.soapAction === 'string') actionByElement.set(method.input.$name, method.soapAction);
     }
   }
   for (const [name, service] of Object.entries<any>(definitions.services)) {
@@ -321,6 +324,13 @@ export async function createSoapService(options: SoapServiceOptions): Promise<Ho
           if (!element || !operationByElement.has(element)) {
             const offered = [...operationByElement.keys()].join(', ');
             throw new SoapFault('InvalidRequest', element ? `${element} is not an operation of ${serviceName} (it offers ${offered})` : `the SOAP Body is empty (${serviceName} offers ${offered})`);
+          }
+          // The soap package picks the operation by SOAPAction and fails obscurely on a wrong one:
+          // a SOAPAction that does not name the Body's operation is refused, saying which it should be.
+          const action = String(req.headers.soapaction ?? '').trim().replace(/^"(.*)"$/, '$1');
+          const expected = actionByElement.get(element);
+          if (action && expected && action !== expected) {
+            throw new SoapFault('InvalidRequest', `SOAPAction "${action.slice(0, 120)}" does not match the operation in the Body, ${element} (expected "${expected}")`);
           }
           const answer = await server.processRequest(body, { url: path, headers: req.headers, method: 'POST' } as any);
           if (res.headersSent) return;

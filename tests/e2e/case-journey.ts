@@ -295,7 +295,7 @@ export async function runCaseUpdatesJourney(options: CaseJourneyOptions): Promis
     // A malformed repair status: a SOAP fault naming the problem, and nothing stored.
     const before = (await api.get('/messages?source=housing&limit=1')).total;
     const malformed = `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:r="urn:council-hub:RepairNotificationService"><soap:Body><r:NotifyRepairStatus><r:tenancyRef>T0000001</r:tenancyRef><r:personRef>T0000001-1</r:personRef><r:status>Finished</r:status><r:statusDate>2026-11-30</r:statusDate></r:NotifyRepairStatus></soap:Body></soap:Envelope>`;
-    const answer = await fetch(`${hubUrl}/soap/repair-notifications`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', SOAPAction: 'NotifyRepairStatus' }, body: malformed });
+    const answer = await fetch(`${hubUrl}/soap/repair-notifications`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', SOAPAction: '"urn:council-hub:RepairNotificationService#NotifyRepairStatus"' }, body: malformed });
     const faultText = await answer.text();
     const malformedRepair = {
       httpStatus: answer.status,

@@ -170,6 +170,17 @@ describe('SOAP hosting (adapters/soap server): the hub as a SOAP server', () => 
     assert.match(faultstringOf(text), /DOCTYPE and ENTITY declarations are not accepted/);
   });
 
+  it('refuses a SOAPAction that does not name the Body\'s operation, saying which it should be', async () => {
+    const response = await fetch(`${base}/soap/contact-events`, {
+      method: 'POST',
+      body: notifyEnvelope('<eventType>ContactAddressChanged</eventType>'),
+      headers: { 'Content-Type': 'text/xml; charset=utf-8', SOAPAction: 'NotifyRepairStatus' },
+    });
+    assert.strictEqual(response.status, 500);
+    assert.strictEqual(faultstringOf(await response.text()), `InvalidRequest: SOAPAction "NotifyRepairStatus" does not match the operation in the Body, NotifyContactEvent (expected "${CONTACT_NS}#NotifyContactEvent")`);
+    assert.strictEqual(received.length, 0);
+  });
+
   it('refuses a request nested deeper than the bound with a fault naming it', async () => {
     const deep = notifyEnvelope(`<eventType>ContactAddressChanged</eventType>${'<x>'.repeat(3000)}${'</x>'.repeat(3000)}`);
     const { status, text } = await post(`${base}/soap/contact-events`, deep);
