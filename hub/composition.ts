@@ -130,9 +130,9 @@ export function journalPort(journal: Journal): JournalPort {
     answer: (deliveryId, answer) => journal.answer(deliveryId, answer),
     delivery: (deliveryId) => journal.store.getDelivery(deliveryId),
     heldAddress: (target, key) => heldAddress(journal.store, target, key),
-    async newerDelivered(target, key, than) {
+    async newestDelivered(target, key, than) {
       const d = await journal.newestDelivered(target, key);
-      return d && isNewer(d, than) ? { order: d.order, seq: d.seq, payload: d.resume?.msg.payload } : undefined;
+      return d && { payload: d.resume?.msg.payload, newer: isNewer(d, than) };
     },
     retryPolicy: (input) => retryPolicy(input),
   };

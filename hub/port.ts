@@ -50,9 +50,9 @@ export interface JournalPort {
     answer: { outcome: 'delivered' } | { outcome: 'skipped'; reason: string } | { outcome: 'rejected'; error: unknown; where?: { nodeId?: string; nodeType?: string; nodeName?: string } },
   ): Promise<{ changed: boolean; delivery?: DeliveryRecord }>;
   delivery(deliveryId: string): Promise<DeliveryRecord | undefined>;
-  /** The newest change a target took for a key, if it is newer than `than` (by order, then
-   * arrival), with the payload it had at the delivery node: in a timeline, is this one late? */
-  newerDelivered(target: string, key: string, than: { order: number; seq: number; received?: number }): Promise<{ order: number; seq: number; payload: unknown } | undefined>;
+  /** The newest change a target took for a key, with the payload it had at the delivery node,
+   * and whether it is newer than `than` (by order, then arrival): in a timeline, is this one late? */
+  newestDelivered(target: string, key: string, than: { order: number; seq: number; received?: number }): Promise<{ payload: unknown; newer: boolean } | undefined>;
   /** The address a target still holds for a key (it may have missed a change). */
   heldAddress(target: string, key: string): Promise<HeldAddress | undefined>;
   /** A delivery node's retry policy from its settings; bad values get a clear error. */

@@ -6,7 +6,3 @@ export { SqliteJournalStore } from './sqlite-store';
 export { RedisJournalStore } from './redis-store';
 export { retryPolicy, retryDelayMs, classifyError, defaultRetryPolicy } from './retry';
 export { storableMessage } from './snapshot';
-
-export type { JournalSettings } from '../config';
-/** The journal's settings from the environment (kept here for callers of the journal alone). */
-export { loadJournalSettings as journalSettings } from '../config';

@@ -3,6 +3,7 @@ import { createSoapClient, SoapClient } from '../../adapters/soap';
 import type { DeliveryRecord, DeliveryStatus, JournalStore, MessageRecord } from '../journal/types';
 import { everyItem, HUB_STAGE } from '../journal/types';
 import { ReconcileConfigError } from './sources';
+import { mapLimited } from './reconcile';
 
 /**
  * The case-update reconciliation: for every case the journal holds case updates for (planning
@@ -336,20 +337,6 @@ export async function everyMessageOf(store: JournalStore, sources: readonly stri
     }
   }
   return out;
-}
-
-/** Runs `work` over items, at most `limit` at a time, keeping the order of the results. */
-async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
 
 const IN_PROGRESS: readonly DeliveryStatus[] = ['pending', 'in-flight', 'failed', 'awaiting-answer'];

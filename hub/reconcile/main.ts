@@ -1,11 +1,5 @@
-import Redis from 'ioredis';
+import { openStores } from '../composition';
 import { flowEnvironment, loadConfig, reconcileClientSettings } from '../config';
-import { journalSettings } from '../journal';
-import { RedisJournalStore } from '../journal/redis-store';
-import { SqliteJournalStore } from '../journal/sqlite-store';
-import { openSqlite } from '../store';
-import { crossReferencePrefix, RedisCrossReferences, SqliteCrossReferences } from '../xref';
-import { MappingLibrary } from '../../adapters/mapping';
 import { externalRefOfText } from '../api/case-reconciliation-api';
 import { CaseReconciliationReport, CaseSelection, crmCaseReaderFromEnv, reconcileCases } from './cases';
 import { reconcile, ReconciliationReport } from './reconcile';
@@ -104,49 +98,28 @@ async function casesFromHub(hubUrl: string, args: Args): Promise<CaseReconciliat
   return (await response.json()) as CaseReconciliationReport;
 }
 
-/** The journal store the hub uses (SQLite under HUB_DATA_DIR, or Redis under HUB_JOURNAL_PREFIX), and how to let it go. */
-function openJournal(config: ReturnType<typeof loadConfig>) {
-  if (config.store === 'redis') {
-    const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 3 });
-    return { journal: new RedisJournalStore(redis, { prefix: journalSettings().redisPrefix }), close: () => redis.disconnect() };
-  }
-  const sqlite = openSqlite(config.dataDir);
-  return { journal: new SqliteJournalStore(sqlite), close: () => sqlite.close() };
-}
-
 async function casesLocally(args: Args): Promise<CaseReconciliationReport> {
   const config = loadConfig();
   const crm = crmCaseReaderFromEnv(flowEnvironment());
-  const opened = openJournal(config);
+  // The hub's own stores, opened as the hub opens them (SQLite under HUB_DATA_DIR, or Redis under HUB_JOURNAL_PREFIX).
+  const stores = openStores(config);
   try {
-    return await reconcileCases({ crm, journal: opened.journal, mappings: new MappingLibrary({ mappingsDir: config.paths.mappings }) }, args.selection);
+    return await reconcileCases({ crm, journal: stores.journalStore, mappings: stores.mappings }, args.selection);
   } finally {
     await crm.close();
-    opened.close();
+    await stores.close();
   }
 }
 
 async function locally(args: Args): Promise<ReconciliationReport> {
   const config = loadConfig();
   const readers = systemReadersFromEnv(flowEnvironment());
-  const redis = config.store === 'redis' ? new Redis(config.redisUrl!, { maxRetriesPerRequest: 3 }) : undefined;
-  const sqlite = redis ? undefined : openSqlite(config.dataDir);
+  const stores = openStores(config);
   try {
-    let crossReferences, journal;
-    if (redis) {
-      // The hub's keys: the journal under HUB_JOURNAL_PREFIX, the cross-references beside it.
-      const prefix = journalSettings().redisPrefix;
-      crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(prefix));
-      journal = new RedisJournalStore(redis, { prefix });
-    } else {
-      crossReferences = new SqliteCrossReferences(sqlite!);
-      journal = new SqliteJournalStore(sqlite!);
-    }
-    return await reconcile(reconcileSources(readers, crossReferences, journal), { contactIds: args.contactIds });
+    return await reconcile(reconcileSources(readers, stores.crossReferences, stores.journalStore), { contactIds: args.contactIds });
   } finally {
     await readers.close();
-    redis?.disconnect();
-    sqlite?.close();
+    await stores.close();
   }
 }
 

@@ -54,14 +54,14 @@ export = function register(RED: NodeAPI) {
 
         // In a timeline an update may come after a newer one: it is added to the case's history, and
         // the case keeps the newer one's status (AddCaseUpdate's status is the case's status after it).
-        const newer = await journal.newerDelivered(delivery.target, delivery.key, { order: delivery.order, seq: delivery.seq, received: delivery.received });
-        const newerStatus = (newer?.payload as Partial<CaseUpdated> | undefined)?.status;
+        const newest = await journal.newestDelivered(delivery.target, delivery.key, { order: delivery.order, seq: delivery.seq, received: delivery.received });
+        const newerStatus = newest?.newer ? (newest.payload as Partial<CaseUpdated> | undefined)?.status : undefined;
         if (newerStatus && newerStatus !== update.status) {
           m.payload = { ...update, status: newerStatus, summary: `${update.summary} (received after a later update; the case stays ${newerStatus})` };
         }
         // Noted once per case, on its first update the CRM takes (a retry may find the case this
         // delivery created in an earlier attempt, so "created now" alone cannot say).
-        const firstOfCase = !(await journal.newerDelivered(delivery.target, delivery.key, { order: -Infinity, seq: -Infinity }));
+        const firstOfCase = !newest;
         const withoutContact = firstOfCase && !contactId;
         m.case = {
           caseRef: onCrm.caseRef,

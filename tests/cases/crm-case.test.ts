@@ -4,7 +4,7 @@ import soapEndpointNode from '../../nodes/soap-endpoint/soap-endpoint';
 import crmCaseNode from '../../nodes/crm-case/crm-case';
 import { startSimulators, type RunningSimulators } from '../../simulators';
 import type { CaseUpdated } from '../../adapters/canonical';
-import { testPort } from '../support/test-port';
+import { eachTestPort, type testPort } from '../support/test-port';
 
 helper.init(require.resolve('node-red'));
 const catchNode = require('@node-red/nodes/core/common/25-catch');
@@ -19,15 +19,7 @@ describe('crm-case node (real CRM simulator)', function () {
     sims = await startSimulators({ properties: 1000, sftp: false });
   });
   after(async () => sims?.stop());
-  beforeEach(() => {
-    hub = testPort();
-    helper.settings(hub.settings);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    helper.settings({});
-    hub.close();
-  });
+  eachTestPort(helper, (port) => (hub = port));
 
   const repair = (jobRef: string, status: string, statusDate: string, tenancy = { ref: 'T0000001', person: 'T0000001-1' }): CaseUpdated => ({
     eventType: 'case.updated',

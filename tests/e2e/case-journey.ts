@@ -9,6 +9,7 @@ import { backOfficeEnvironment } from '../../hub/demo';
 import { toCrmAddress } from '../../simulators/addresses';
 import { Random } from '../../simulators/random';
 import { HubApi } from './hub-api';
+import { sleep, waitFor } from './journey';
 
 /**
  * The case-updates journey end to end, as the council runs it: planning's application
@@ -83,7 +84,6 @@ export interface CaseJourneyFigures {
   reconciliation?: { summary: unknown; problems: string[] };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function writeRunFlows(file: string): void {
   const flows = JSON.parse(fs.readFileSync(path.join(flowsDir, 'flows.json'), 'utf8')) as any[];
@@ -92,15 +92,6 @@ function writeRunFlows(file: string): void {
     if (node.type === 'delivery' && node.z === 'cu.tab') Object.assign(node, { maxAttempts: '6', initialDelay: '0.5', maxDelay: '3' });
   }
   fs.writeFileSync(file, JSON.stringify(flows, null, 2));
-}
-
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(500);
-  }
 }
 
 const day = (offset: number) => new Date(Date.UTC(2026, 10, 1) + offset * 86400000).toISOString().slice(0, 10);

@@ -86,7 +86,7 @@ export interface JourneyFigures {
 
 /** The revenues rejections the run's rejectField fault causes (others are the data's: a person's work). */
 const INJECTED_REJECTION = /is not accepted by revenues/;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The copy of the hub's flows this run uses (see the module comment for what changes). */
 function writeRunFlows(file: string, runId: string): { exchange: string; queue: string } {
@@ -389,7 +389,8 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
   }
 }
 
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+/** Polls `check` every 500 ms until it says yes; fails the run after timeoutMs. */
+export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;

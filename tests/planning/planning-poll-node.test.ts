@@ -10,7 +10,7 @@ import { PORT_SETTING, type HubPort } from '../../hub/port';
 import { roleScopes } from '../../hub/security';
 import { DEFAULT_PLANNING_CREDENTIALS, startSimulators, type RunningSimulators } from '../../simulators';
 import { useNock } from '../protocols/support-soap-nock';
-import { testPort } from '../support/test-port';
+import { eachTestPort, testPort } from '../support/test-port';
 import { range, sleep, until } from './support';
 
 helper.init(require.resolve('node-red'));
@@ -69,15 +69,7 @@ describe('planning-poll node (real planning simulator, real journal and cursors)
     sims = await startSimulators({ properties: 2000, sftp: false });
   });
   after(async () => sims?.stop());
-  beforeEach(() => {
-    hub = testPort();
-    helper.settings(hub.settings);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    helper.settings({});
-    hub.close();
-  });
+  eachTestPort(helper, (port) => (hub = port));
 
   const last = () => sims.planning.state().lastSequence;
   const endpoint = () => ({ id: 'planning-ep', type: 'soap-endpoint', name: 'planning', wsdl: `${sims.endpoints.planning}?wsdl`, endpoint: '', auth: 'session', databaseId: DEFAULT_PLANNING_CREDENTIALS.databaseId, timeout: 5 });

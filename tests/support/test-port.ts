@@ -43,3 +43,21 @@ export function testPort(): { port: HubPort; journal: Journal; xref: SqliteCross
     },
   };
 }
+
+/**
+ * A fresh port for each test of a node-test-helper suite: given to the runtime before the
+ * test loads its flow, unloaded and closed after it. `use` receives each test's port.
+ */
+export function eachTestPort(helper: { settings(s: Record<string, unknown>): unknown; unload(): Promise<unknown> }, use: (port: ReturnType<typeof testPort>) => void): void {
+  let current: ReturnType<typeof testPort> | undefined;
+  beforeEach(() => {
+    current = testPort();
+    helper.settings(current.settings);
+    use(current);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+    current?.close();
+  });
+}
