@@ -18,6 +18,8 @@ import type { JournalStore } from './journal/types';
 import type { HubPort, JournalPort } from './port';
 import type { Settlement } from './runtime/settlement';
 import { openSqlite } from './store';
+import { RedisPaymentRegister, SqlitePaymentRegister } from './payments/register';
+import type { LedgerBatches, PaymentRegister } from '../adapters/payments/register';
 import { crossReferencePrefix, RedisCrossReferences, SqliteCrossReferences } from './xref';
 
 /**
@@ -32,6 +34,8 @@ export interface HubStores {
   journalStore: JournalStore;
   crossReferences: CrossReferenceStore;
   cursors: CursorStore;
+  /** Payment files accepted and their transaction refs; ledger files written to Finance. */
+  payments: PaymentRegister & LedgerBatches;
   mappings: MappingLibrary;
   health: HealthChecks;
   /** The shared Redis client (HUB_STORE=redis). */
@@ -48,6 +52,7 @@ export function openStores(config: HubConfig): HubStores {
   let journalStore: JournalStore;
   let crossReferences: CrossReferenceStore;
   let cursors: CursorStore;
+  let payments: PaymentRegister & LedgerBatches;
   let redis: Redis | undefined;
   let sqlite: Database.Database | undefined;
   if (config.store === 'redis') {
@@ -56,6 +61,7 @@ export function openStores(config: HubConfig): HubStores {
     journalStore = new RedisJournalStore(redis, { prefix: settings.redisPrefix });
     crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(settings.redisPrefix));
     cursors = new RedisCursors(redis, settings.redisPrefix);
+    payments = new RedisPaymentRegister(redis, settings.redisPrefix);
     const client = redis;
     health.register('store', async () => {
       await redisHealth(client)();
@@ -67,6 +73,7 @@ export function openStores(config: HubConfig): HubStores {
     journalStore = new SqliteJournalStore(db);
     crossReferences = new SqliteCrossReferences(db);
     cursors = new SqliteCursors(db);
+    payments = new SqlitePaymentRegister(db);
     health.register('store', async () => {
       db.prepare('select 1').get();
       return `sqlite ${db.name}`;
@@ -95,6 +102,7 @@ export function openStores(config: HubConfig): HubStores {
     journalStore,
     crossReferences,
     cursors,
+    payments,
     mappings,
     health,
     redis,
@@ -121,6 +129,31 @@ export function journalPort(journal: Journal): JournalPort {
       });
       return { duplicate, tag: messageTag(message) };
     },
+    async recordMany(inputs) {
+      const results = await journal.recordMany(
+        inputs.map((input) => ({
+          source: input.source,
+          sourceMessageId: input.sourceMessageId,
+          key: input.key,
+          payload: (input.msg as { payload?: unknown }).payload,
+          entry: { nodeId: input.nodeId, how: 'send' as const, msg: storableMessage(input.msg) },
+        })),
+      );
+      return results.map(({ duplicate, message }) => ({ duplicate, tag: messageTag(message) }));
+    },
+    async refuse(input) {
+      const { duplicate, message } = await journal.refuse({
+        source: input.source,
+        sourceMessageId: input.sourceMessageId,
+        key: input.key,
+        payload: (input.msg as { payload?: unknown }).payload,
+        entry: { nodeId: input.nodeId, how: 'receive', msg: storableMessage(input.msg) },
+        error: input.error,
+        where: input.where,
+      });
+      return { duplicate, messageId: message.id };
+    },
+    deliveriesOfKey: (target, key) => journal.store.deliveriesOfKey(target, key),
     async startDelivery(input) {
       const result = await journal.startDelivery({ ...input, msg: storableMessage(input.msg) });
       return result.action === 'send' ? { ...result, tag: deliveryTag(result.delivery) } : result;
@@ -147,6 +180,8 @@ export function hubPortOf(config: HubConfig, stores: HubStores, settlement: Sett
     journal: journalPort(stores.journal),
     crossReferences: stores.crossReferences,
     cursors: stores.cursors,
+    payments: stores.payments,
+    ledgerBatches: stores.payments,
     sharedRedis: stores.redis,
     redisPrefix: config.journal.redisPrefix,
   };

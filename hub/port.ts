@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import type { MappingLibrary } from '../adapters/mapping';
 import type { CrossReferenceStore } from '../adapters/people/cross-references';
+import type { LedgerBatches, PaymentRegister } from '../adapters/payments/register';
 import type { CursorStore } from './cursors';
 import type { HeldAddress } from './held-address';
 import type { DeliveryTag, MessageTag, StartResult } from './journal/journal';
@@ -27,6 +28,10 @@ export interface HubPort {
   readonly crossReferences?: CrossReferenceStore;
   /** Pollers' cursors. */
   readonly cursors?: CursorStore;
+  /** Payment files accepted and the transaction refs in them. */
+  readonly payments?: PaymentRegister;
+  /** Ledger files written to Finance, until Finance answers. */
+  readonly ledgerBatches?: LedgerBatches;
   /** The shared Redis client when instances share the work: locks (one poller per folder). */
   readonly sharedRedis?: Redis;
   /** Prefix of every key the hub keeps in Redis. */
@@ -39,6 +44,13 @@ export interface JournalPort {
   isStored(messageId: string): Promise<boolean>;
   /** Stores an inbound message; `msg` is the message as the journal node sends it on. */
   record(input: { source: string; sourceMessageId?: string; key?: string; msg: object; nodeId: string }): Promise<{ duplicate: boolean; tag: MessageTag }>;
+  /** record() for many messages in one commit (a payment file's payments). */
+  recordMany(inputs: Array<{ source: string; sourceMessageId?: string; key?: string; msg: object; nodeId: string }>): Promise<Array<{ duplicate: boolean; tag: MessageTag }>>;
+  /** Keeps something refused whole (a payment file that failed its checks) as a dead letter
+   * with the reason, for the console; the same thing refused again adds nothing. */
+  refuse(input: { source: string; sourceMessageId?: string; key?: string; msg: object; nodeId: string; error: unknown; where: { nodeId?: string; nodeType?: string; nodeName?: string } }): Promise<{ duplicate: boolean; messageId: string }>;
+  /** Every delivery of (target, key), in any status, with the message as it was at the delivery node (resume.msg). */
+  deliveriesOfKey(target: string, key: string): Promise<DeliveryRecord[]>;
   /** Starts a delivery; when it may go now, `tag` is what msg.delivery must carry. */
   startDelivery(input: { messageId: string; target: string; key: string; order?: number; retry?: RetryPolicy; mode?: DeliveryMode; nodeId: string; msg: object }): Promise<StartResult & { tag?: DeliveryTag }>;
   settle(deliveryId: string, outcome: 'delivered' | 'skipped' | 'needs-attention', detail?: { reason?: string; candidates?: unknown }): Promise<{ changed: boolean; delivery: DeliveryRecord }>;

@@ -1,4 +1,5 @@
 import type { NodeAPI } from 'node-red';
+import type { LedgerBatches, PaymentRegister } from '../adapters/payments/register';
 import { PORT_SETTING, type HubPort, type JournalPort } from '../hub/port';
 import { standalonePort } from '../hub/standalone-port';
 import type { CrossReferenceStore } from '../adapters/people/cross-references';
@@ -25,4 +26,16 @@ export function requireCrossReferences(RED: NodeAPI): CrossReferenceStore {
   const xref = hubPort(RED).crossReferences;
   if (!xref) throw permanentError('HUB_NOT_RUNNING', `the hub has no cross-reference store: person-lookup nodes ${OUTSIDE}`);
   return xref;
+}
+
+export function requirePaymentRegister(RED: NodeAPI): PaymentRegister {
+  const payments = hubPort(RED).payments;
+  if (!payments) throw permanentError('HUB_NOT_RUNNING', `the hub has no payment register: payment-file nodes ${OUTSIDE}`);
+  return payments;
+}
+
+export function requireLedgerBatches(RED: NodeAPI): LedgerBatches {
+  const batches = hubPort(RED).ledgerBatches;
+  if (!batches) throw permanentError('HUB_NOT_RUNNING', `the hub keeps no ledger batches: ledger-batch and ledger-answers nodes ${OUTSIDE}`);
+  return batches;
 }

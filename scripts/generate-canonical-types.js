@@ -19,6 +19,7 @@ const TYPES = [
   ['person.address.changed.unresolved', 'PersonAddressChangedUnresolved'],
   ['case.updated', 'CaseUpdated'],
   ['payment.received', 'PaymentReceived'],
+  ['payment.refunded', 'PaymentRefunded'],
   ['bs7666-address', 'Bs7666Address'],
   ['free-text-address', 'FreeTextAddress'],
   ['planning.update-party-address', 'PlanningUpdatePartyAddress'],
@@ -26,6 +27,7 @@ const TYPES = [
   ['revenues.address-change-row', 'RevenuesAddressChangeRow'],
   ['crm.add-case-update', 'CrmAddCaseUpdate'],
   ['finance.journal', 'FinanceJournal'],
+  ['crm.add-contact-note', 'CrmAddContactNote'],
 ];
 
 const BANNER = `/**

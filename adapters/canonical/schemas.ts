@@ -7,6 +7,8 @@ import personAddressChanged from './schemas/person.address.changed.schema.json';
 import personAddressChangedUnresolved from './schemas/person.address.changed.unresolved.schema.json';
 import caseUpdated from './schemas/case.updated.schema.json';
 import paymentReceived from './schemas/payment.received.schema.json';
+import paymentRefunded from './schemas/payment.refunded.schema.json';
+import crmAddContactNote from './schemas/crm.add-contact-note.schema.json';
 import planningUpdatePartyAddress from './schemas/planning.update-party-address.schema.json';
 import housingUpdateCorrespondenceAddress from './schemas/housing.update-correspondence-address.schema.json';
 import revenuesAddressChangeRow from './schemas/revenues.address-change-row.schema.json';
@@ -23,13 +25,13 @@ import sharingRules from './schemas/sharing-rules.schema.json';
 const SCHEMA_ID_PREFIX = 'urn:council-hub:schema:';
 const ALL = [
   common, bs7666Address, freeTextAddress, personAddressChanged, personAddressChangedUnresolved, caseUpdated,
-  paymentReceived, planningUpdatePartyAddress, housingUpdateCorrespondenceAddress, revenuesAddressChangeRow,
+  paymentReceived, paymentRefunded, crmAddContactNote, planningUpdatePartyAddress, housingUpdateCorrespondenceAddress, revenuesAddressChangeRow,
   crmAddCaseUpdate, financeJournal, funds, sharingRules,
 ];
 
 export type SchemaName =
   | 'bs7666-address' | 'free-text-address' | 'person.address.changed' | 'person.address.changed.unresolved'
-  | 'case.updated' | 'payment.received' | 'planning.update-party-address' | 'housing.update-correspondence-address'
+  | 'case.updated' | 'payment.received' | 'payment.refunded' | 'crm.add-contact-note' | 'planning.update-party-address' | 'housing.update-correspondence-address'
   | 'revenues.address-change-row' | 'crm.add-case-update' | 'finance.journal' | 'funds' | 'sharing-rules';
 
 /** One thing wrong with a value, in the words of its schema. */

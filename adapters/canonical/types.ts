@@ -133,10 +133,13 @@ export interface CaseUpdated {
 }
 
 /**
- * One payment taken by cash receipting (a detail record of a payments file)
+ * One payment taken: a detail record of a cash-receipting file, or a GOV.UK Pay payment that succeeded
  */
 export interface PaymentReceived {
   eventType: 'payment.received';
+  /**
+   * The cash-receipting transaction ref, or the GOV.UK Pay payment_id
+   */
   transactionRef: string;
   /**
    * ISO 8601 date-time with offset, e.g. 2026-11-18T09:30:00Z
@@ -153,10 +156,40 @@ export interface PaymentReceived {
    */
   channel: 'T' | 'W' | 'C' | 'K';
   authCode: string;
-  file: {
+  /**
+   * Cash receipting only: the file and line the payment was read from
+   */
+  file?: {
     name: string;
     line: number;
   };
+  /**
+   * Which channel it came through
+   */
+  source?: 'cash-receipting' | 'govuk-pay';
+}
+
+/**
+ * A refund of an online (GOV.UK Pay) payment, with the payment's fund and account
+ */
+export interface PaymentRefunded {
+  eventType: 'payment.refunded';
+  refundId: string;
+  paymentId: string;
+  /**
+   * Whole pence, above 0
+   */
+  amountPence: number;
+  /**
+   * ISO 8601 date-time with offset, e.g. 2026-11-18T09:30:00Z
+   */
+  refundedAt: string;
+  fund: 'CTX' | 'NDR' | 'HRA' | 'SUN';
+  accountRef: string;
+  /**
+   * What the payment was
+   */
+  paymentAmountPence: number;
 }
 
 /**
@@ -315,12 +348,26 @@ export interface FinanceJournal {
   }[];
 }
 
+/**
+ * A note for the CRM contact that holds an account: FindContactByAccount then AddContactNote
+ */
+export interface CrmAddContactNote {
+  fund: 'CTX' | 'NDR' | 'HRA' | 'SUN';
+  accountRef: string;
+  text: string;
+  /**
+   * The CRM's idempotency key: a repeat adds nothing
+   */
+  sourceEventId: string;
+}
+
 /** Each schema that has a type, by its short name (as in checkSchema/assertSchema). */
 export interface CanonicalTypes {
   'person.address.changed': PersonAddressChanged;
   'person.address.changed.unresolved': PersonAddressChangedUnresolved;
   'case.updated': CaseUpdated;
   'payment.received': PaymentReceived;
+  'payment.refunded': PaymentRefunded;
   'bs7666-address': Bs7666Address;
   'free-text-address': FreeTextAddress;
   'planning.update-party-address': PlanningUpdatePartyAddress;
@@ -328,4 +375,5 @@ export interface CanonicalTypes {
   'revenues.address-change-row': RevenuesAddressChangeRow;
   'crm.add-case-update': CrmAddCaseUpdate;
   'finance.journal': FinanceJournal;
+  'crm.add-contact-note': CrmAddContactNote;
 }

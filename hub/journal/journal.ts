@@ -40,6 +40,15 @@ export interface JournalOptions {
   now?: () => number;
 }
 
+/** A message to store: where it came from and where its journey starts. */
+export interface RecordInput {
+  source: string;
+  sourceMessageId?: string;
+  key?: string;
+  payload: unknown;
+  entry: ResumePoint;
+}
+
 /** What msg.journal holds once the journal node has stored the message. */
 export interface MessageTag {
   messageId: string;
@@ -158,11 +167,25 @@ export class Journal extends EventEmitter {
    * Stores a message that entered the hub, before its sender is acknowledged. A message
    * whose (source, sourceMessageId) is already stored is a duplicate: the first is returned.
    */
-  async record(input: { source: string; sourceMessageId?: string; key?: string; payload: unknown; entry: ResumePoint }): Promise<{ duplicate: boolean; message: MessageRecord }> {
+  async record(input: RecordInput): Promise<{ duplicate: boolean; message: MessageRecord }> {
+    const { inserted, message: stored } = await this.store.insertMessage(this.newMessage(input));
+    return { duplicate: !inserted, message: stored };
+  }
+
+  /**
+   * record() for many messages in one commit (a payment file's payments): one disk sync
+   * instead of one per message. Each is a duplicate or not by itself, as with record().
+   */
+  async recordMany(inputs: RecordInput[]): Promise<Array<{ duplicate: boolean; message: MessageRecord }>> {
+    if (!inputs.length) return [];
+    const results = await this.store.insertMessages(inputs.map((input) => this.newMessage(input)));
+    return results.map(({ inserted, message }) => ({ duplicate: !inserted, message }));
+  }
+
+  private newMessage(input: RecordInput): MessageRecord {
     if (!input.source) throw new Error('journal: a message needs a source (e.g. "crm")');
-    const id = randomUUID();
     const message: MessageRecord = {
-      id,
+      id: randomUUID(),
       source: input.source,
       ...(input.sourceMessageId ? { sourceMessageId: input.sourceMessageId } : {}),
       ...(input.key ? { key: input.key } : {}),
@@ -174,8 +197,19 @@ export class Journal extends EventEmitter {
       version: 1,
     };
     message.entry = { ...input.entry, msg: { ...input.entry.msg, journal: messageTag(message) } };
-    const { inserted, message: stored } = await this.store.insertMessage(message);
-    return { duplicate: !inserted, message: stored };
+    return message;
+  }
+
+  /**
+   * Something the hub refused whole (a payment file that failed its checks): kept and shown
+   * as a dead letter at the pseudo-target "hub", with the reason, so that support staff see
+   * it in the console. Refusing the same thing (source, sourceMessageId) again adds nothing.
+   */
+  async refuse(input: RecordInput & { error: unknown; where: { nodeId?: string; nodeType?: string; nodeName?: string } }): Promise<{ duplicate: boolean; message: MessageRecord; delivery?: DeliveryRecord }> {
+    const { duplicate, message } = await this.record(input);
+    if (duplicate) return { duplicate, message };
+    const delivery = await this.failBeforeDelivery(message.id, input.error, input.where, message.entry);
+    return { duplicate, message, delivery };
   }
 
   // ---- deliveries: start, settle, fail ------------------------------------------------

@@ -141,6 +141,8 @@ return gone
 /** How many index entries a listing looks at, at most, before filtering in the hub. */
 /** A listing reads its index in chunks of this many ids: every match is counted, none is left out. */
 const SCAN_CHUNK = 2000;
+/** Messages sent in one pipeline by insertMessages. */
+const INSERT_CHUNK = 500;
 
 function parse<T>(docs: Array<string | null>): T[] {
   return docs.filter((d): d is string => typeof d === 'string').map((d) => JSON.parse(d) as T);
@@ -191,6 +193,26 @@ export class RedisJournalStore implements JournalStore {
       this.redis.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(message), String(message.receivedAt), message.instance),
     )) as [number, string];
     return { inserted: inserted === 1, message: JSON.parse(doc) };
+  }
+
+  async insertMessages(messages: MessageRecord[]): Promise<Array<{ inserted: boolean; message: MessageRecord }>> {
+    const results: Array<{ inserted: boolean; message: MessageRecord }> = [];
+    // Each insert stays its own atomic script; a pipeline sends a chunk in one round trip.
+    for (let at = 0; at < messages.length; at += INSERT_CHUNK) {
+      const pipeline = this.redis.pipeline();
+      const chunk = messages.slice(at, at + INSERT_CHUNK);
+      for (const message of chunk) {
+        const sourceKey = message.sourceMessageId ? `${message.source}\n${message.sourceMessageId}` : '';
+        pipeline.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(message), String(message.receivedAt), message.instance);
+      }
+      const answers = (await pipeline.exec()) ?? [];
+      answers.forEach(([error, answer], i) => {
+        if (error) throw /CONFLICT/.test(error.message) ? new ConflictError(error.message.replace(/^CONFLICT /, '')) : error;
+        const [inserted, doc] = answer as [number, string];
+        results.push({ inserted: inserted === 1, message: inserted === 1 ? chunk[i] : JSON.parse(doc) });
+      });
+    }
+    return results;
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
@@ -304,6 +326,10 @@ export class RedisJournalStore implements JournalStore {
   private async byKey(target: string, key: string): Promise<DeliveryRecord[]> {
     const ids = await this.redis.smembers(`${this.p}dk:${target}\n${key}`);
     return this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`));
+  }
+
+  async deliveriesOfKey(target: string, key: string): Promise<DeliveryRecord[]> {
+    return this.byKey(target, key);
   }
 
   async openDeliveries(target: string, key: string): Promise<DeliveryRecord[]> {

@@ -132,6 +132,10 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   async insertMessage(message: MessageRecord): Promise<{ inserted: boolean; message: MessageRecord }> {
+    return this.insertOne(message);
+  }
+
+  private insertOne(message: MessageRecord): { inserted: boolean; message: MessageRecord } {
     const result = this.statements.insertMessage.run({
       ...message,
       sourceMessageId: message.sourceMessageId ?? null,
@@ -144,6 +148,11 @@ export class SqliteJournalStore implements JournalStore {
       : undefined;
     if (!row) throw new ConflictError(`message ${message.id} already exists`);
     return { inserted: false, message: JSON.parse(row.doc) };
+  }
+
+  async insertMessages(messages: MessageRecord[]): Promise<Array<{ inserted: boolean; message: MessageRecord }>> {
+    const insertAll = this.db.transaction((list: MessageRecord[]) => list.map((m) => this.insertOne(m)));
+    return insertAll(messages);
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
@@ -235,6 +244,10 @@ export class SqliteJournalStore implements JournalStore {
 
   private byKey(target: string, key: string): DeliveryRecord[] {
     return (this.statements.byKey.all(target, key) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+  }
+
+  async deliveriesOfKey(target: string, key: string): Promise<DeliveryRecord[]> {
+    return this.byKey(target, key);
   }
 
   async openDeliveries(target: string, key: string): Promise<DeliveryRecord[]> {

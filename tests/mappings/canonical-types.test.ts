@@ -43,6 +43,9 @@ const SAMPLES: { [N in keyof CanonicalTypes]: CanonicalTypes[N] } = {
     eventType: 'payment.received', transactionRef: 'T0000001', receivedAt: '2026-11-18T10:00:00Z', fund: 'CTX', accountRef: 'CTX123456',
     amountPence: 12550, channel: 'T', authCode: 'A1B2C3', file: { name: 'PAY_20261118.txt', line: 2 },
   },
+  'payment.refunded': {
+    eventType: 'payment.refunded', refundId: 'rf1', paymentId: 'pay1', amountPence: 500, refundedAt: '2026-11-19T10:00:00Z', fund: 'CTX', accountRef: 'CTX123456', paymentAmountPence: 12550,
+  },
   'bs7666-address': ADDRESS,
   'free-text-address': { lines: ['Rose Cottage', 'Mill Lane'], town: 'Llandaff' },
   'planning.update-party-address': { partyId: 'P000123', address: ADDRESS, effectiveDate: '2026-11-18', requestId: 'e-1' },
@@ -64,6 +67,7 @@ const SAMPLES: { [N in keyof CanonicalTypes]: CanonicalTypes[N] } = {
       { journal_ref: 'PAY-T0000001', transaction_date: '2026-11-18', cost_centre: 'CT100', account_code: 'I100', debit_pence: 0, credit_pence: 12550, description: 'Council tax', source_ref: 'T0000001' },
     ],
   },
+  'crm.add-contact-note': { fund: 'CTX', accountRef: 'CTX123456', text: 'Payment of £125.50', sourceEventId: 'payment:T0000001' },
 };
 
 // What the types refuse, as the schemas do: the build fails if a type stops refusing one of these.

@@ -4,6 +4,7 @@ import path from 'path';
 import { MappingLibrary } from '../../adapters/mapping';
 import { journalPort } from '../../hub/composition';
 import { SqliteCursors } from '../../hub/cursors';
+import { SqlitePaymentRegister } from '../../hub/payments/register';
 import { Journal } from '../../hub/journal/journal';
 import { SqliteJournalStore } from '../../hub/journal/sqlite-store';
 import { mappingsDir, repoRoot } from '../../hub/paths';
@@ -23,6 +24,7 @@ export function testPort(): { port: HubPort; journal: Journal; xref: SqliteCross
   const journal = new Journal({ store: new SqliteJournalStore(db), instance: 'test' });
   const xref = new SqliteCrossReferences(db);
   const hooks = hooksOf({});
+  const register = new SqlitePaymentRegister(db);
   const port: HubPort = {
     paths: { root: repoRoot, mappings: mappingsDir },
     mappings: new MappingLibrary({ mappingsDir }),
@@ -30,6 +32,8 @@ export function testPort(): { port: HubPort; journal: Journal; xref: SqliteCross
     journal: journalPort(journal),
     crossReferences: xref,
     cursors: new SqliteCursors(db),
+    payments: register,
+    ledgerBatches: register,
     redisPrefix: 'test:',
   };
   return {
