@@ -139,7 +139,7 @@ export function journalPort(journal: Journal): JournalPort {
           entry: { nodeId: input.nodeId, how: 'send' as const, msg: storableMessage(input.msg) },
         })),
       );
-      return results.map(({ duplicate, message }) => ({ duplicate, tag: messageTag(message) }));
+      return results.map(({ duplicate, message }) => ({ duplicate, routed: message.status === 'routed', tag: messageTag(message) }));
     },
     async refuse(input) {
       const { duplicate, message } = await journal.refuse({

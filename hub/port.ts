@@ -45,7 +45,7 @@ export interface JournalPort {
   /** Stores an inbound message; `msg` is the message as the journal node sends it on. */
   record(input: { source: string; sourceMessageId?: string; key?: string; msg: object; nodeId: string }): Promise<{ duplicate: boolean; tag: MessageTag }>;
   /** record() for many messages in one commit (a payment file's payments). */
-  recordMany(inputs: Array<{ source: string; sourceMessageId?: string; key?: string; msg: object; nodeId: string }>): Promise<Array<{ duplicate: boolean; tag: MessageTag }>>;
+  recordMany(inputs: Array<{ source: string; sourceMessageId?: string; key?: string; msg: object; nodeId: string }>): Promise<Array<{ duplicate: boolean; /** it has deliveries already (its journey began) */ routed: boolean; tag: MessageTag }>>;
   /** Keeps something refused whole (a payment file that failed its checks) as a dead letter
    * with the reason, for the console; the same thing refused again adds nothing. */
   refuse(input: { source: string; sourceMessageId?: string; key?: string; msg: object; nodeId: string; error: unknown; where: { nodeId?: string; nodeType?: string; nodeName?: string } }): Promise<{ duplicate: boolean; messageId: string }>;

@@ -3,6 +3,7 @@ import path from 'path';
 import { parse } from 'csv-parse/sync';
 import { FolderSystem, FolderSystemOptions, listFiles, moveInto, writeFileWhole } from './files';
 import { isIsoDate } from './validate';
+import { ActionInputError } from './control';
 
 /**
  * Finance (general ledger): takes finance/in/GL_*.csv once GL_*.ctl exists beside it,
@@ -10,7 +11,8 @@ import { isIsoDate } from './validate';
  * journal and the file balance. A good file's journals are posted and both files move to
  * finance/in/processed/. A bad file is refused whole: nothing is posted, both files move
  * to finance/in/rejected/ with <base>.rej beside them (first line the reason, then one
- * line per problem found). A journal_ref already posted is not posted again.
+ * line per problem found). A journal_ref already posted is not posted again. The action
+ * refuse-next-files makes it refuse the next files whatever they hold (a closed period).
  */
 export const JOURNAL_COLUMNS = ['journal_ref', 'transaction_date', 'cost_centre', 'account_code', 'debit_pence', 'credit_pence', 'description', 'source_ref'] as const;
 
@@ -47,11 +49,22 @@ export class FinanceSimulator extends FolderSystem {
   readonly actions: FolderSystem['actions'];
   private readonly postings = new Map<string, Posting>();
   private readonly outcomes: FinanceFileOutcome[] = [];
+  /** Files still to refuse whatever they hold (a ledger period closed, a cost centre frozen), with the reason. */
+  private refusals: string[] = [];
 
   constructor(options: FolderSystemOptions) {
     super('finance', options);
     fs.mkdirSync(path.join(this.root, 'finance', 'in'), { recursive: true });
-    this.actions = { process: () => this.processNow() };
+    this.actions = {
+      process: () => this.processNow(),
+      'refuse-next-files': (input: { count?: number; reason?: string }) => {
+        const count = input?.count ?? 1;
+        if (!Number.isInteger(count) || count < 1 || count > 1000) throw new ActionInputError('count must be a whole number from 1 to 1000');
+        const reason = input?.reason?.trim() || 'the ledger period is closed for posting';
+        this.refusals.push(...Array.from({ length: count }, () => reason));
+        return { refusing: this.refusals.length };
+      },
+    };
   }
 
   private get inbox(): string {
@@ -69,6 +82,8 @@ export class FinanceSimulator extends FolderSystem {
     const csvFile = path.join(this.inbox, name);
     const ctlFile = path.join(this.inbox, `${base}.ctl`);
     const problems: string[] = [];
+    const refusal = this.refusals.shift();
+    if (refusal) problems.push(refusal);
     const lines = this.read(await fs.promises.readFile(csvFile), problems);
     this.checkControl((await fs.promises.readFile(ctlFile, 'utf8')).trim(), lines, problems);
     const journals = new Map<string, LedgerLine[]>();

@@ -253,6 +253,11 @@ export class MappingLibrary {
     return check.value;
   }
 
+  /** One configuration table (mappings/config/<name>.json) as the mappings see it, e.g. `funds`. */
+  table(name: string): unknown {
+    return this.configTables(name)[camelCase(name)];
+  }
+
   /** The configuration tables, each read again only when its file changed. */
   private configTables(mapping: string): Record<string, unknown> {
     let files: string[];

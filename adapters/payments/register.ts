@@ -40,8 +40,8 @@ export interface LedgerBatch {
   journals: number;
   debitPence: number;
   createdAt: number;
-  /** Finance's answer, once seen. */
-  answer?: { outcome: 'processed' | 'rejected'; problems: string[]; at: number };
+  /** Finance's answer, once seen; not-written: the file never reached Finance (its rows were retried). */
+  answer?: { outcome: 'processed' | 'rejected' | 'not-written'; problems: string[]; at: number };
 }
 
 export interface LedgerBatches {

@@ -18,7 +18,8 @@ export type SftpErrorCode =
   | 'INVALID_REQUEST'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
-  | 'TRANSFER_FAILED';
+  | 'TRANSFER_FAILED'
+  | 'FILE_DEFERRED';
 
 /**
  * Transient (true) or permanent (false), per code.
@@ -33,12 +34,15 @@ export type SftpErrorCode =
  *   content) are wrong.
  * - NOT_FOUND: the folder does not exist on the server: someone must create it or fix the name.
  * - ALREADY_EXISTS: the file is there and overwriting is off; a retry writes the same name.
+ * - FILE_DEFERRED: a taken file's handling failed for a passing reason (the hub's store was
+ *   away): it stays in processing/ and is offered again.
  */
 export const SFTP_TRANSIENT: Readonly<Record<SftpErrorCode, boolean>> = {
   CONNECTION_REFUSED: true,
   CONNECTION_FAILED: true,
   CONNECTION_LOST: true,
   TRANSFER_FAILED: true,
+  FILE_DEFERRED: true,
   HOST_KEY_UNKNOWN: false,
   HOST_KEY_MISMATCH: false,
   AUTHENTICATION_FAILED: false,

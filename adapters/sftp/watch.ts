@@ -4,6 +4,7 @@ import type Redis from 'ioredis';
 import type SftpClient from 'ssh2-sftp-client';
 import { withLock } from '../redis/lock';
 import type { SftpConnection } from './connection';
+import { classifyError } from '../errors';
 import { SftpError } from './errors';
 import { remotePath, uploadAtomically } from './write';
 
@@ -274,7 +275,15 @@ export class SftpFolderWatcher {
         await this.options.onFile(file);
         outcome = { ok: true };
       } catch (err) {
-        outcome = { ok: false, reason: (err as Error)?.message ?? String(err) };
+        // Not the file's fault (the hub's store was away): it stays in processing/ and is offered again next poll.
+        if (classifyError(err, 'permanent') === 'transient') {
+          stream?.destroy();
+          this.options.onError?.(new SftpError('FILE_DEFERRED', `${name} stays in ${PROCESSING}/ and is offered again: ${(err as Error)?.message ?? String(err)}`));
+          return;
+        }
+        // An error may carry the whole text of the reason file when its message is a summary.
+        const reasonText = (err as { reasonText?: unknown })?.reasonText;
+        outcome = { ok: false, reason: typeof reasonText === 'string' ? reasonText : ((err as Error)?.message ?? String(err)) };
       }
       stream?.destroy();
       if (readError && this.connection.state !== 'connected') {

@@ -96,11 +96,12 @@ function answers(port: number): Promise<boolean> {
  * with a per-run start directory. Runs as the current user (root in CI: PermitRootLogin
  * prohibit-password with the generated key).
  */
-export async function startSshd(): Promise<SshdServer> {
+/** `root`: serve this folder (default a new one in the temp folder). */
+export async function startSshd(options: { root?: string } = {}): Promise<SshdServer> {
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory sshd insists on
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'council-hub-sshd-'));
-  const root = path.join(dir, 'root');
-  fs.mkdirSync(root);
+  const root = options.root ?? path.join(dir, 'root');
+  fs.mkdirSync(root, { recursive: true });
   const hostKey = path.join(dir, 'host_ed25519');
   const userKey = path.join(dir, 'user_ed25519');
   keygen(hostKey);
