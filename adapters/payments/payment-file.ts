@@ -53,7 +53,7 @@ export async function judgePaymentFile(reading: PaymentFileReading, register: Pa
 
 const londonOffset = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', timeZoneName: 'shortOffset' });
 
-/** A local UK date and time (the cash-receipting system's clock) with its offset: Z in winter, +01:00 in summer. */
+/** A local UK date and time (the cash-receipting system's clock) with its offset: +00:00 in winter, +01:00 in summer. */
 export function ukLocalTime(date: string, time: string): string {
   // The offset at that moment, read in Europe/London; around the clock change an hour is ambiguous, and GMT is taken.
   const guess = new Date(`${date}T${time}Z`);

@@ -67,7 +67,9 @@ export = function register(RED: NodeAPI) {
       if (closed) return;
       timer = setTimeout(() => {
         running = look()
-          .then(() => (lastError = ''))
+          .then(() => {
+            lastError = '';
+          })
           .catch((err: Error) => {
             if (err.message !== lastError) node.error(`ledger-answers: ${err.message}`);
             lastError = err.message;

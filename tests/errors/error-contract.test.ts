@@ -218,6 +218,7 @@ describe('the error contract (adapters/errors.ts)', () => {
         CONNECTION_FAILED: true,
         CONNECTION_LOST: true,
         TRANSFER_FAILED: true,
+        FILE_DEFERRED: true,
         HOST_KEY_UNKNOWN: false,
         HOST_KEY_MISMATCH: false,
         AUTHENTICATION_FAILED: false,
