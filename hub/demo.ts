@@ -1,3 +1,5 @@
+import { randomBytes } from 'crypto';
+import fs from 'fs';
 import path from 'path';
 import type { HubConfig } from './config';
 import { startSimulators, RunningSimulators, DEFAULT_PLANNING_CREDENTIALS } from '../simulators';
@@ -41,8 +43,15 @@ export function backOfficeEnvironment(sims: RunningSimulators, sftp: SftpLogin |
   return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
-export async function startDemoBackOffice(config: HubConfig, hubUrl: string): Promise<RunningSimulators> {
+/** The demo's back office, with the SFTP client key written to a file for OpenSSH's sftp (-i). */
+export type DemoBackOffice = RunningSimulators & { sftpKeyFile?: string };
+
+export async function startDemoBackOffice(config: HubConfig, hubUrl: string): Promise<DemoBackOffice> {
+  // GOV.UK Pay and the hub share the webhook's signing secret: the operator's, or one made for this run.
+  const signingSecret = process.env.GOVUK_PAY_WEBHOOK_SECRET || randomBytes(24).toString('hex');
+  process.env.GOVUK_PAY_WEBHOOK_SECRET = signingSecret;
   const sims = await startSimulators({
+    govukPay: { signingSecret },
     dataDir: path.join(config.dataDir, 'simulators'),
     hubUrl,
     rabbitmqUrl: config.rabbitmqUrl,
@@ -51,5 +60,11 @@ export async function startDemoBackOffice(config: HubConfig, hubUrl: string): Pr
   // The flows read their endpoints from the environment (`${PLANNING_WSDL}` in a config node,
   // as in production): the simulators' are written into it; an operator's own setting wins.
   for (const [name, value] of Object.entries(backOfficeEnvironment(sims))) if (!process.env[name]) process.env[name] = value;
-  return sims;
+  let sftpKeyFile: string | undefined;
+  if (sims.sftp) {
+    sftpKeyFile = path.join(config.dataDir, 'simulators', 'sftp-client-key');
+    fs.writeFileSync(sftpKeyFile, sims.sftp.privateKey, { mode: 0o600 });
+    fs.chmodSync(sftpKeyFile, 0o600); // ssh refuses a key others can read; an old file keeps its mode otherwise
+  }
+  return Object.assign(sims, { sftpKeyFile });
 }

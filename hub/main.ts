@@ -21,6 +21,14 @@ async function main() {
             `  try it:  curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/crm/actions/move-contacts   (residents move: change of address)`,
             `           curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/planning/actions/raise-events   (planning decisions and other events: CRM cases)`,
             `           curl -X POST -H 'content-type: application/json' -d '{"count":5}' ${hub.backOffice.controlUrl}/housing/actions/raise-repairs   (repair statuses: CRM cases)`,
+            `           curl -X POST -H 'content-type: application/json' -d '{"count":20}' ${hub.backOffice.controlUrl}/payments/actions/write-file   (cash receipting drops a payment file: Finance ledger and CRM notes)`,
+            `           curl -X POST -H 'content-type: application/json' -d '{"payments":5,"refundPercent":40}' ${hub.backOffice.controlUrl}/govuk-pay/actions/send-events   (GOV.UK Pay calls the webhook ${hub.url}/webhooks/govuk-pay)`,
+            ...(hub.backOffice.sftp
+              ? [
+                  `  SFTP (the back office's folders: payments/out, finance/in, revenues/in): sftp -P ${hub.backOffice.sftp.port} -i ${hub.backOffice.sftpKeyFile ?? '<key>'} ${hub.backOffice.sftp.username}@${hub.backOffice.sftp.host}${hub.backOffice.sftp.password ? ` (or password ${hub.backOffice.sftp.password})` : ''}`,
+                  `           drop a payment file: echo 'put PAY_20261201_001.txt payments/out/' | sftp -b - -P ${hub.backOffice.sftp.port} -i ${hub.backOffice.sftpKeyFile ?? '<key>'} ${hub.backOffice.sftp.username}@${hub.backOffice.sftp.host}   (see docs/payments.md for the layout)`,
+                ]
+              : []),
             `           planning is polled every minute in working hours (Mon-Fri 07:00-19:00, as a council runs it); outside them press the button of the "planning application events" node (editor, tab Case updates)`,
           ]
         : []),

@@ -16,7 +16,7 @@ import { consoleApi } from './api/console-api';
 import { reconciliationApi } from './api/reconciliation-api';
 import { caseReconciliationApi } from './api/case-reconciliation-api';
 import { consolePage } from './console/page';
-import type { RunningSimulators } from '../simulators';
+import type { DemoBackOffice } from './demo';
 
 export interface RunningHub {
   url: string;
@@ -24,7 +24,7 @@ export interface RunningHub {
   red: typeof RED;
   config: HubConfig;
   /** The demo profile's in-process back-office systems. */
-  backOffice?: RunningSimulators;
+  backOffice?: DemoBackOffice;
   stop(): Promise<void>;
 }
 
@@ -97,7 +97,7 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
 
   // The demo profile's simulators start first: the flows read their endpoints at start.
   // Loaded only in the demo: production never loads the simulators' code.
-  let backOffice: RunningSimulators | undefined;
+  let backOffice: DemoBackOffice | undefined;
   if (config.simulators) {
     const { startDemoBackOffice } = require('./demo') as typeof import('./demo');
     const shownHost = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
