@@ -4,6 +4,7 @@ import path from 'path';
 import { SimulatorControl, ControlServer, startControlServer } from './control';
 import { CrmSimulator } from './crm';
 import { FinanceSimulator } from './finance';
+import { GovukPaySimulator } from './govuk-pay';
 import { HousingSimulator } from './housing';
 import { PaymentsSimulator } from './payments';
 import { PlanningCredentials, PlanningSimulator } from './planning';
@@ -42,6 +43,8 @@ export interface SimulatorsOptions {
   planning?: { sessionIdleMs?: number; credentials?: PlanningCredentials };
   /** how often undelivered CRM events and repair notices are retried, default 5000 ms */
   retryMs?: number;
+  /** GOV.UK Pay, calling the hub's ${hubUrl}/webhooks/govuk-pay (set later with setWebhookUrl when hubUrl is not given) */
+  govukPay?: { signingSecret: string; retryScheduleMs?: number[] };
 }
 
 export interface SftpDetails {
@@ -73,8 +76,10 @@ export interface RunningSimulators {
   revenues: RevenuesSimulator;
   finance: FinanceSimulator;
   payments: PaymentsSimulator;
+  /** only with the govukPay option */
+  govukPay?: GovukPaySimulator;
   /** the control handles by system name */
-  controls: Record<'crm' | 'planning' | 'housing' | 'revenues' | 'finance' | 'payments', SimulatorControl>;
+  controls: Record<'crm' | 'planning' | 'housing' | 'revenues' | 'finance' | 'payments', SimulatorControl> & { 'govuk-pay'?: SimulatorControl };
   stop(): Promise<void>;
 }
 
@@ -109,6 +114,8 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
     const payments = new PaymentsSimulator({ root: sftpRoot, population, scheduleMs: options.paymentsScheduleMs });
     payments.start();
     started.push(payments);
+    const govukPay = options.govukPay && new GovukPaySimulator({ population, signingSecret: options.govukPay.signingSecret, retryScheduleMs: options.govukPay.retryScheduleMs, webhookUrl: hub && `${hub}/webhooks/govuk-pay` });
+    if (govukPay) started.push(govukPay);
 
     let sftp: SftpDetails | undefined;
     if (options.sftp !== false) {
@@ -118,7 +125,8 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
       started.push(server);
       sftp = { host: server.host, port: server.port, username: server.username, password: server.password, privateKey: clientKey.privateKey, hostKeyFingerprint: server.hostKeyFingerprint, hostPublicKey: server.hostPublicKey };
     }
-    const controls = { crm, planning, housing, revenues, finance, payments };
+    const systems = { crm, planning, housing, revenues, finance, payments };
+    const controls: RunningSimulators['controls'] = govukPay ? { ...systems, 'govuk-pay': govukPay } : systems;
     const control: ControlServer = await startControlServer(Object.values(controls), host, ports.control ?? 0);
     started.push({ stop: () => control.close() });
 
@@ -129,7 +137,8 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
       endpoints: { crm: crm.endpoint, planning: planning.endpoint, housing: housing.endpoint },
       sftp,
       controlUrl: control.url,
-      ...controls,
+      ...systems,
+      ...(govukPay ? { govukPay } : {}),
       controls,
       stop: stopAll,
     };
@@ -147,6 +156,7 @@ export { HousingSimulator } from './housing';
 export { RevenuesSimulator } from './revenues';
 export { FinanceSimulator } from './finance';
 export { PaymentsSimulator } from './payments';
+export { GovukPaySimulator } from './govuk-pay';
 export { startEmbeddedSftp, generateSshKeyPair, sshFingerprint } from './sftp-server';
 export type { SimulatorControl } from './control';
 export type { FaultSettings } from './faults';
