@@ -16,6 +16,9 @@ import { consoleApi } from './api/console-api';
 import { reconciliationApi } from './api/reconciliation-api';
 import { caseReconciliationApi } from './api/case-reconciliation-api';
 import { consolePage } from './console/page';
+
+/** Where webhook nodes (govuk-pay-in) listen: their bodies reach them as the raw bytes. */
+export const WEBHOOK_ROOT = '/webhooks';
 import type { DemoBackOffice } from './demo';
 
 export interface RunningHub {
@@ -126,6 +129,9 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   RED.httpAdmin.use('/api/console', caseReconciliationApi(look, { journal: stores.journalStore, mappings: stores.mappings, environment: flowEnvironment }));
   RED.httpAdmin.use('/api/console', reconciliationApi(look, { journal: stores.journalStore, crossReferences: stores.crossReferences, environment: flowEnvironment }));
   app.use('/console', consolePage());
+  // Webhooks are signed over their exact bytes: the body is kept raw here, before the editor's
+  // JSON parser (the admin app at '/') would read it. Webhook nodes listen under /webhooks/.
+  app.use(WEBHOOK_ROOT, express.raw({ type: () => true, limit: '1mb' }));
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
 

@@ -586,6 +586,17 @@ export class GovukPaySimulator implements SimulatorControl {
     };
   }
 
+  /** The webhook_message_ids of the real (validly signed) events sent, and whether each got a 2xx. */
+  sentEvents(): Array<{ webhookMessageId: string; eventType: string; acknowledged: boolean }> {
+    const seen = new Map<string, { webhookMessageId: string; eventType: string; acknowledged: boolean }>();
+    for (const d of this.deliveries) {
+      if (d.role === 'bad-signature') continue;
+      const known = seen.get(d.webhookMessageId);
+      seen.set(d.webhookMessageId, { webhookMessageId: d.webhookMessageId, eventType: d.eventType, acknowledged: (known?.acknowledged ?? false) || d.acknowledged });
+    }
+    return [...seen.values()];
+  }
+
   /** Cancels every retry and any attempt under way. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -190,6 +190,8 @@ function serveSftp(sftp: SFTPWrapper, root: string): void {
   sftp.on('FSETSTAT', (reqid) => sftp.status(reqid, STATUS_CODE.OK));
   sftp.on('READLINK', (reqid) => sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED));
   sftp.on('SYMLINK', (reqid) => sftp.status(reqid, STATUS_CODE.OP_UNSUPPORTED));
+  // OpenSSH's sftp ends its side when it quits and waits for the server to close the channel.
+  sftp.on('end', () => sftp.end());
   sftp.on('close', () => {
     for (const handle of handles.values()) if (handle.kind === 'file') fs.close(handle.fd, () => undefined);
     handles.clear();

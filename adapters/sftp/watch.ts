@@ -304,7 +304,8 @@ export class SftpFolderWatcher {
       let target = name;
       if (await sftp.exists(remotePath(this.folder, `${destination}/${target}`))) target = stampedName(name);
       if (!outcome.ok) {
-        const reason = Buffer.from(`${outcome.reason ?? 'failed'}\n`, 'utf8');
+        const text = outcome.reason ?? 'failed';
+        const reason = Buffer.from(text.endsWith('\n') ? text : `${text}\n`, 'utf8');
         await uploadAtomically(sftp, remotePath(this.folder, `${FAILED}/${target}.reason.txt`), reason, true);
       }
       await sftp.rename(remotePath(this.folder, `${PROCESSING}/${name}`), remotePath(this.folder, `${destination}/${target}`));

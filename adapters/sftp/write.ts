@@ -75,7 +75,12 @@ export async function uploadAtomically(sftp: SftpClient, target: string, content
       throw new SftpError('TRANSFER_FAILED', `upload of ${target} is incomplete: ${stored.size} of ${size} bytes arrived`);
     }
     if (overwrite) {
-      await sftp.posixRename(part, target);
+      await sftp.posixRename(part, target).catch(async (err: Error) => {
+        // A server without posix-rename@openssh.com (not OpenSSH): replace by delete and rename.
+        if (!/does not support this extended request/i.test(err.message)) throw err;
+        await sftp.delete(target, true);
+        await sftp.rename(part, target);
+      });
     } else {
       await sftp.rename(part, target).catch(async (err) => {
         if (await sftp.exists(target)) throw new SftpError('ALREADY_EXISTS', `${target} appeared on the server during the upload and overwriting is off`);

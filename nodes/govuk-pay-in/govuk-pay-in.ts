@@ -35,7 +35,7 @@ const mounted = new WeakMap<object, Set<string>>();
 export = function register(RED: NodeAPI) {
   function GovukPayInNode(this: Node & { credentials?: { secret?: string } }, config: GovukPayInDef) {
     RED.nodes.createNode(this, config);
-    const node = this;
+    const node = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the route's handler answers for this node
     const path = (config.path || '/webhooks/govuk-pay').trim();
     const maxBytes = (Number(config.maxBodyKb) > 0 ? Number(config.maxBodyKb) : 256) * 1024;
     const port = hubPort(RED);
@@ -47,7 +47,9 @@ export = function register(RED: NodeAPI) {
     };
 
     const handler: Handler = (req, res) => {
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      // The signature is over the exact bytes: a body some parser already turned into an object cannot be checked.
+      if (!Buffer.isBuffer(req.body)) return answer(res, 500, { error: `the hub did not keep this request's raw body; listen under /webhooks/ (this node listens on ${path})` });
+      const body = req.body;
       if (body.length > maxBytes) return answer(res, 413, { error: `the body is ${body.length} bytes; at most ${maxBytes} are taken` });
       const key = signingSecret();
       if (!key) {
@@ -117,6 +119,7 @@ export = function register(RED: NodeAPI) {
         });
       }
       handlers.set(path, handler);
+      if (!path.startsWith('/webhooks/')) node.warn(`govuk-pay-in: ${path} is not under /webhooks/, where council-hub keeps a request's raw body: signatures there cannot be checked`);
       node.status({ fill: signingSecret() ? 'green' : 'red', shape: 'ring', text: signingSecret() ? `listening on POST ${path}` : 'no signing secret configured' });
     }
 

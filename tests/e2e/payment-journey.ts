@@ -373,8 +373,7 @@ async function collect(c: Collected): Promise<PaymentFigures> {
   ).length;
 
   const stored = await api.all('/messages?source=govuk-pay');
-  const validEvents = new Set<string>();
-  for (const d of (sims.govukPay!.state() as any).deliveriesAll ?? []) if (d.role !== 'bad-signature') validEvents.add(d.webhookMessageId);
+  const validEvents = new Set(sims.govukPay!.sentEvents().filter((e) => e.acknowledged).map((e) => e.webhookMessageId));
   const cardDetailsStored = stored.some((m: any) => /card_details|last_digits|cardholder/i.test(JSON.stringify(m)));
 
   return {
@@ -392,7 +391,7 @@ async function collect(c: Collected): Promise<PaymentFigures> {
       payments: goodFiles.reduce((n, f) => n + f.payments.length, 0),
     },
     brokenFiles,
-    online: { ...c.online, storedEvents: stored.filter((m: any) => !String(m.sourceMessageId ?? '').startsWith('invalid:')).length, validEvents: expectedOnline.payments.length ? validEvents.size : 0, cardDetailsStored },
+    online: { ...c.online, storedEvents: stored.filter((m: any) => !String(m.sourceMessageId ?? '').startsWith('invalid:')).length, validEvents: validEvents.size, cardDetailsStored },
     ledger: {
       byFund,
       journals: postings.length,
@@ -437,7 +436,7 @@ export function paymentProblems(f: PaymentFigures): string[] {
   if (f.notes.twice.length) out.push(`${f.notes.twice.length} notes added twice`);
   if (f.notes.unexpected.length) out.push(`${f.notes.unexpected.length} notes no payment explains`);
   if (f.online.cardDetailsStored) out.push('card details are in the journal');
-  if (f.online.validEvents && f.online.storedEvents !== f.online.validEvents) out.push(`${f.online.storedEvents} GOV.UK Pay events stored, ${f.online.validEvents} validly signed ones sent`);
+  if (f.online.storedEvents !== f.online.validEvents) out.push(`${f.online.storedEvents} GOV.UK Pay events stored, ${f.online.validEvents} validly signed ones sent`);
   if (f.overRefundsWaiting !== f.online.overRefunds) out.push(`${f.online.overRefunds} refunds larger than their payment sent, ${f.overRefundsWaiting} waiting for a person`);
   if (f.open) out.push(`${f.open} deliveries still open or dead`);
   if (f.replay.refused) out.push(`${f.replay.refused} replays refused`);
