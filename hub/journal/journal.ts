@@ -109,6 +109,20 @@ export class NotFoundError extends Error {
   }
 }
 
+/**
+ * Does this delivery keep the later entries of its key waiting? One with the target (in
+ * flight, or awaiting its answer) always does. One being retried does in a timeline (order is
+ * kept) and at a target that answers later (it may hold the change already). A dead one does
+ * in a timeline at a target that answers later (a payment Finance refused): what comes after
+ * it (its refund) must not go before it, so it waits until a person replays or discards it.
+ */
+function holdsGate(d: DeliveryRecord, forTimeline: boolean, forAnswersLater: boolean): boolean {
+  if (d.status === 'in-flight' || d.status === 'awaiting-answer') return true;
+  if (d.status === 'failed') return forTimeline || forAnswersLater;
+  if (d.status === 'dead') return forTimeline && forAnswersLater;
+  return false;
+}
+
 const replayable: readonly DeliveryStatus[] = ['failed', 'dead', 'needs-attention', 'delivered', 'skipped', 'discarded'];
 const discardable: readonly DeliveryStatus[] = ['pending', 'failed', 'dead', 'needs-attention'];
 /** Statuses a target's late answer may settle (see answer()). */
@@ -319,12 +333,8 @@ export class Journal extends EventEmitter {
       let blocker: DeliveryRecord | undefined;
       for (const open of await this.store.openDeliveries(target, key)) {
         before.set(open.id, open);
-        // A change with the target (in flight, or handed over and awaiting its answer) holds the gate.
-        if (open.status === 'in-flight' || open.status === 'awaiting-answer') blocker = open;
-        // So does one being retried, in a timeline (order is kept) and at a target that answers
-        // later (it may have the change already: what it holds depends on it).
-        else if (open.status === 'failed' && (tagged.timeline || tagged.answersLater)) blocker = open;
-        // A timeline supersedes nothing; waiting entries wait on.
+        if (holdsGate(open, !!tagged.timeline, !!tagged.answersLater)) blocker = open;
+        // A timeline supersedes nothing; waiting entries (and dead ones) wait on.
         else if (tagged.timeline) continue;
         else changes.push(this.superseded(open, id, now));
       }
@@ -346,7 +356,7 @@ export class Journal extends EventEmitter {
     const pending = open.filter((d) => d.status === 'pending');
     if (!pending.length) return { changes: [] as DeliveryRecord[], released: undefined };
     // Another change still holds the gate (a timeline entry being retried): nothing goes yet.
-    if (open.some((d) => d.status === 'in-flight' || d.status === 'awaiting-answer' || (d.status === 'failed' && (d.timeline || d.answersLater)))) {
+    if (open.some((d) => holdsGate(d, !!d.timeline, !!d.answersLater))) {
       return { changes: [] as DeliveryRecord[], released: undefined };
     }
     pending.sort((a, b) => (isNewer(a, b) ? -1 : 1));
@@ -405,7 +415,9 @@ export class Journal extends EventEmitter {
       ...(detail.candidates !== undefined ? { candidates: detail.candidates } : {}),
       ...(detail.lastError ? { lastError: detail.lastError } : {}),
     };
-    const { changes, released } = await this.release(d.target, d.key, d.id, now, before);
+    // A dead timeline entry at a target that answers later keeps the next ones waiting (holdsGate).
+    const keepsWaiting = outcome === 'dead' && holdsGate({ ...d, status: 'dead' }, !!d.timeline, !!d.answersLater);
+    const { changes, released } = keepsWaiting ? { changes: [] as DeliveryRecord[], released: undefined } : await this.release(d.target, d.key, d.id, now, before);
     // A newer change waiting behind this one makes an unfinished outcome moot (not in a
     // timeline, where every entry counts: it waits for a person while the next ones go).
     if (released && !d.timeline && (outcome === 'needs-attention' || outcome === 'failed' || outcome === 'dead')) {
@@ -649,7 +661,8 @@ export class Journal extends EventEmitter {
       if (d.target !== HUB_STAGE && !d.timeline && latest && latest.id !== d.id && isNewer(latest, d)) {
         throw new RefusedError(`a newer change for ${d.target} ${d.key} (delivery ${latest.id}, ${latest.status}) exists: replaying ${d.id} would overwrite it`);
       }
-      const blocking = (await this.store.openDeliveries(d.target, d.key)).find((o) => o.id !== d.id && (o.status === 'in-flight' || o.status === 'pending'));
+      // In a timeline, entries pending behind this one wait for it: they do not stop its replay.
+      const blocking = (await this.store.openDeliveries(d.target, d.key)).find((o) => o.id !== d.id && (o.status === 'in-flight' || (o.status === 'pending' && !(d.timeline && isNewer(o, d)))));
       if (blocking) throw new RefusedError(`delivery ${blocking.id} for ${d.target} ${d.key} is ${blocking.status}; replay once it is settled`);
       const message = await this.store.getMessage(d.messageId);
       if (!message) throw new NotFoundError(`the message ${d.messageId} of delivery ${d.id} is no longer in the journal`);
@@ -732,7 +745,11 @@ export class Journal extends EventEmitter {
       const { owner: _o, nextAttemptAt: _n, ...rest } = d;
       const discarded: DeliveryRecord = { ...rest, status: 'discarded', reason: request.reason, settledAt: now, updatedAt: now, version: d.version + 1 };
       const audit = this.audit('discard', request.actor, request.reason, d, { previousStatus: d.status });
-      await this.commit({ deliveries: [discarded], audit: [audit] }, new Map([[d.id, d]]));
+      // A dead entry that kept its timeline waiting lets the next one go once a person gave it up.
+      const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
+      const { changes, released } = holdsGate(d, !!d.timeline, !!d.answersLater) ? await this.release(d.target, d.key, d.id, now, before) : { changes: [] as DeliveryRecord[], released: undefined };
+      await this.commit({ deliveries: [discarded, ...changes], audit: [audit] }, before);
+      if (released) this.emit('run', { delivery: released, resume: released.resume! } satisfies RunTask);
       return discarded;
     });
   }

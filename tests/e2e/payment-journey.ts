@@ -138,17 +138,20 @@ export async function runPaymentJourney(options: PaymentJourneyOptions): Promise
     const brokenFaults: PaymentFileFault[] = [...PAYMENT_FILE_FAULTS];
     const plan: Array<{ fault?: PaymentFileFault; count: number }> = [];
     for (let i = 0; i < total; i++) {
-      if (i >= 2 && brokenFaults.length && i % 4 === 2) plan.push({ fault: brokenFaults.shift()!, count: 30 + i });
+      if (i >= 2 && i % 4 === 2 && ['bad-record', 'wrong-count', 'wrong-total'].includes(brokenFaults[0])) plan.push({ fault: brokenFaults.shift()!, count: 30 + i });
       else plan.push({ count: 20 + ((i * 37) % 180) });
     }
     // The big files go at the start, one before the kill, and at the end.
     const bigAt = [1, Math.floor(total * 0.6), total - 1].slice(0, bigFiles);
     for (const i of bigAt) plan[i] = { count: bigRecords };
-    while (brokenFaults.length) plan.push({ fault: brokenFaults.shift()!, count: 40 });
+    // A repeated transaction ref or sequence is the previous file's: that file must be a good one.
+    for (const fault of brokenFaults.splice(0)) plan.push({ count: 25 }, { fault, count: 40 });
     const written: WrittenPaymentFile[] = [];
     const corrected: WrittenPaymentFile[] = [];
     const today = new Date().toISOString().slice(0, 10);
     const writeFile = async (entry: { fault?: PaymentFileFault; count: number }) => {
+      // The cash office repeats a sequence under the same name: only once the hub has taken the first, or it overwrites it.
+      if (entry.fault === 'repeated-sequence') await waitFor('the previous file to be taken', 120000, async () => !fs.readdirSync(outFolder).some((n) => n.startsWith('PAY_')));
       const file = await s.payments.writeFile({ date: today, count: entry.count, ...(entry.fault ? { fault: entry.fault } : {}), lineEnding: written.length % 3 === 0 ? 'CRLF' : 'LF' });
       written.push(file);
       return file;
@@ -221,20 +224,24 @@ export async function runPaymentJourney(options: PaymentJourneyOptions): Promise
     await Promise.all(Object.values(s.controls).map((c) => c.faults.reset()));
     fault('every fault off');
 
+    // Nothing moving: a refund waiting behind its payment's dead letter waits for the replay, not for the hub.
+    const idle = async () => {
+      const counts = await api.get('/counts');
+      if (['in-flight', 'awaiting-answer', 'failed'].some((status) => counts.byStatus[status])) return false;
+      if (!counts.byStatus.pending) return true;
+      const dead = new Set((await api.all('/deliveries?status=dead')).map((d: any) => `${d.target}|${d.key}`));
+      return (await api.all('/deliveries?status=pending')).every((d: any) => dead.has(`${d.target}|${d.key}`));
+    };
     const settle = async (what: string) => {
       await waitFor(what, settleTimeout, async () => {
         if (pay.pending() > 0) return false;
         const waiting = fs.readdirSync(outFolder).filter((n) => n.startsWith('PAY_'));
         const processing = fs.existsSync(path.join(outFolder, 'processing')) ? fs.readdirSync(path.join(outFolder, 'processing')) : [];
         if (waiting.length || processing.length) return false;
-        const counts = await api.get('/counts');
-        return ['pending', 'in-flight', 'awaiting-answer', 'failed'].every((status) => !counts.byStatus[status]);
+        return idle();
       });
       await sleep(2500);
-      await waitFor(what, settleTimeout, async () => {
-        const counts = await api.get('/counts');
-        return ['pending', 'in-flight', 'awaiting-answer', 'failed'].every((status) => !counts.byStatus[status]);
-      });
+      await waitFor(what, settleTimeout, idle);
       log(`  [${at()}] ${what}: ${JSON.stringify((await api.get('/counts')).byStatus)}`);
     };
     await settle('the hub to post and note every payment');

@@ -14,10 +14,10 @@ for (const fixture of storeFixtures()) {
       const journal = new Journal({ store: fixture.open(), instance: 'test' });
       const runs: string[] = [];
       journal.on('run', (task) => runs.push(task.delivery!.id));
-      const update = async (key: string, order: number) => {
+      const update = async (key: string, order: number, answersLater = false) => {
         const { message } = await journal.record({ source: 'planning', sourceMessageId: `${key}-${order}`, key, payload: { order }, entry: { nodeId: 'j', how: 'send', msg: {} } });
         const retry = { maxAttempts: 3, initialDelayMs: 0, maxDelayMs: 0, unclassified: 'transient' as const };
-        return (await journal.startDelivery({ messageId: message.id, target: 'crm', key, nodeId: 'd', msg: {}, order, retry, mode: { timeline: true } })).delivery;
+        return (await journal.startDelivery({ messageId: message.id, target: answersLater ? 'finance' : 'crm', key, nodeId: 'd', msg: {}, order, retry, mode: { timeline: true, answersLater } })).delivery;
       };
       return { journal, runs, update };
     }
@@ -73,6 +73,31 @@ for (const fixture of storeFixtures()) {
       await journal.settle(newer.id, 'delivered');
       const replayed = await journal.replay(old.id, { from: 'failed-node', actor: 'support', reason: 'CRM fixed' });
       assert.strictEqual(replayed.runs, old.id);
+    });
+
+    it('at a target that answers later, keeps the next entries waiting behind a dead one until a person replays or discards it', async () => {
+      const { journal, runs, update } = setup();
+      const payment = await update('pay-1', 10, true);
+      const refund = await update('pay-1', 20, true);
+      assert.strictEqual(refund.status, 'pending');
+      // Finance refused the payment's file: dead, and the refund must not go before it.
+      await journal.answer(payment.id, { outcome: 'rejected', error: Object.assign(new Error('REFUSED GL_1.csv: period closed'), { transient: false }) });
+      assert.strictEqual((await journal.store.getDelivery(payment.id))?.status, 'dead');
+      assert.strictEqual((await journal.store.getDelivery(refund.id))?.status, 'pending', 'the refund waits for its payment');
+      const later = await update('pay-1', 30, true);
+      assert.strictEqual(later.status, 'pending', 'a new entry waits too');
+      assert.deepStrictEqual(runs, []);
+      // A replay is not stopped by the entries waiting behind it; they go once it is delivered.
+      const replayed = await journal.replay(payment.id, { from: 'failed-node', actor: 'support', reason: 'period reopened' });
+      assert.strictEqual(replayed.runs, payment.id);
+      await journal.settle(payment.id, 'delivered');
+      assert.deepStrictEqual(runs, [payment.id, refund.id]);
+
+      const other = await update('pay-2', 10, true);
+      const otherRefund = await update('pay-2', 20, true);
+      await journal.answer(other.id, { outcome: 'rejected', error: Object.assign(new Error('refused'), { transient: false }) });
+      await journal.discard(other.id, { actor: 'support', reason: 'taken by hand in the ledger' });
+      assert.deepStrictEqual(runs.slice(-1), [otherRefund.id], 'discarding the dead one lets the next go');
     });
   });
 }
