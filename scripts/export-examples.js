@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const EXAMPLES = { 'change-of-address.json': 'coa.tab', 'case-updates.json': 'cu.tab' };
+const EXAMPLES = { 'change-of-address.json': 'coa.tab', 'case-updates.json': 'cu.tab', 'payments.json': 'pay.tab' };
 
 function example(TAB) {
   const flows = JSON.parse(fs.readFileSync(path.join(root, 'flows', 'flows.json'), 'utf8'));

@@ -41,5 +41,10 @@ describe('examples', () => {
     const cases = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'case-updates.json'), 'utf8')) as Array<{ type: string; id: string; mode?: string }>;
     assert.ok(cases.some((n) => n.type === 'crm-case'));
     assert.strictEqual(cases.find((n) => n.type === 'delivery')?.mode, 'timeline', 'case updates are a timeline');
+    const payments = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'payments.json'), 'utf8')) as Array<{ type: string; id: string; mode?: string; target?: string; answersLater?: boolean; server?: string }>;
+    for (const type of ['payment-file', 'govuk-pay-in', 'online-payment', 'refund-check', 'ledger-batch', 'ledger-answers', 'crm-note']) assert.ok(payments.some((n) => n.type === type), type);
+    assert.ok(payments.filter((n) => n.type === 'delivery').every((n) => n.mode === 'timeline'), 'payments are never superseded');
+    assert.ok(payments.filter((n) => n.type === 'delivery' && n.target === 'finance' && !/recorded/.test((n as any).name)).every((n) => n.answersLater), 'ledger deliveries wait for Finance');
+    assert.ok(payments.some((n) => n.type === 'sftp-server' && n.id === payments.find((x) => x.type === 'sftp-watch')?.server), 'the SFTP config node comes with the example');
   });
 });
