@@ -12,6 +12,7 @@ import { SqliteJournalStore } from '../hub/journal/sqlite-store';
 import { RedisJournalStore } from '../hub/journal/redis-store';
 import type { JournalStore } from '../hub/journal/types';
 import { repoRoot } from '../hub/paths';
+import { paymentFileBenchmark, type PaymentFileBenchmark } from './payment-file';
 
 /**
  * `npm run bench`: the hub's hot paths, measured (not asserted). Each scenario reports
@@ -121,11 +122,15 @@ async function main() {
     db.close();
   }
 
+  // A payment file from claim to GL files written, in a real hub process (its time and peak RSS).
+  const paymentFile: PaymentFileBenchmark = await paymentFileBenchmark(quick ? 10000 : 100000);
+
   console.table(results.map((r) => ({ scenario: r.scenario, 'ops/s': r.perSecond, 'mean µs': r.meanMicros, 'p99 µs': r.p99Micros, 'heap +MiB': r.heapGrowthMiB })));
+  console.table([{ scenario: `payment file of ${paymentFile.records} records, claim to GL files written`, seconds: paymentFile.seconds, 'payments/s': paymentFile.paymentsPerSecond, 'hub peak RSS MiB': paymentFile.peakRssMiB, 'GL files': paymentFile.glFiles, goal: paymentFile.goal }]);
   const out = path.join(repoRoot, 'bench', 'results');
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, quick, results }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, quick, results, paymentFile }, null, 2));
   console.log(`results: ${path.relative(repoRoot, file)}`);
 }
 

@@ -47,6 +47,8 @@ export interface HubConfig {
   simulators: boolean;
   /** Size of the demo gazetteer the simulators generate (undefined: theirs). */
   demoProperties?: number;
+  /** GOV.UK Pay's webhook signing secret (GOVUK_PAY_WEBHOOK_SECRET); the demo makes one if unset. */
+  govukPayWebhookSecret?: string;
   logLevel: string;
   journal: JournalSettings;
   /** The repository's folders: nodes resolve relative file names (WSDLs) against root. */
@@ -180,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     store,
     simulators: env.HUB_SIMULATORS ? env.HUB_SIMULATORS !== 'off' : !production,
     demoProperties,
+    govukPayWebhookSecret: env.GOVUK_PAY_WEBHOOK_SECRET || undefined,
     logLevel: env.HUB_LOG_LEVEL || 'info',
     journal: loadJournalSettings(env),
     paths: { root: repoRoot, mappings: mappingsDir },

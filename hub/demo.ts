@@ -48,8 +48,7 @@ export type DemoBackOffice = RunningSimulators & { sftpKeyFile?: string };
 
 export async function startDemoBackOffice(config: HubConfig, hubUrl: string): Promise<DemoBackOffice> {
   // GOV.UK Pay and the hub share the webhook's signing secret: the operator's, or one made for this run.
-  const signingSecret = process.env.GOVUK_PAY_WEBHOOK_SECRET || randomBytes(24).toString('hex');
-  process.env.GOVUK_PAY_WEBHOOK_SECRET = signingSecret;
+  const signingSecret = config.govukPayWebhookSecret ?? randomBytes(24).toString('hex');
   const sims = await startSimulators({
     govukPay: { signingSecret },
     dataDir: path.join(config.dataDir, 'simulators'),
@@ -59,7 +58,8 @@ export async function startDemoBackOffice(config: HubConfig, hubUrl: string): Pr
   });
   // The flows read their endpoints from the environment (`${PLANNING_WSDL}` in a config node,
   // as in production): the simulators' are written into it; an operator's own setting wins.
-  for (const [name, value] of Object.entries(backOfficeEnvironment(sims))) if (!process.env[name]) process.env[name] = value;
+  const variables = { ...backOfficeEnvironment(sims), GOVUK_PAY_WEBHOOK_SECRET: signingSecret };
+  for (const [name, value] of Object.entries(variables)) if (!process.env[name]) process.env[name] = value;
   let sftpKeyFile: string | undefined;
   if (sims.sftp) {
     sftpKeyFile = path.join(config.dataDir, 'simulators', 'sftp-client-key');

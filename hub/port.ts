@@ -71,7 +71,7 @@ export interface JournalPort {
   retryPolicy(input: Partial<Record<keyof RetryPolicy, unknown>>): RetryPolicy;
 }
 
-export type { RetryPolicy, DeliveryMode };
+export type { RetryPolicy, DeliveryMode, MessageTag };
 
 /** The name under which the port sits in Node-RED's settings. */
 export const PORT_SETTING = 'councilHub';

@@ -3,7 +3,7 @@ import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
 import { HubError, permanentError } from '../../adapters/errors';
 import { readPaymentFile, refusalReason } from '../../adapters/payments/cash-receipting';
 import { PAYMENTS_SOURCE, cashPaymentReceived, judgePaymentFile } from '../../adapters/payments/payment-file';
-import type { MessageTag } from '../../hub/journal/journal';
+import type { MessageTag } from '../../hub/port';
 import { hubPort, requireJournal, requirePaymentRegister } from '../port';
 
 interface PaymentFileDef extends NodeDef {
