@@ -198,7 +198,7 @@ export async function runPaymentJourney(options: PaymentJourneyOptions): Promise
       const file = await writeFile(plan[i]);
       if (i === killIndex) {
         // kill -9 while the hub takes this big file: as soon as it has claimed it.
-        await waitFor(`the hub to claim ${file.name}`, 60000, async () => fs.existsSync(path.join(outFolder, 'processing', file.name)));
+        await waitFor(`the hub to claim ${file.name}`, 240000, async () => fs.existsSync(path.join(outFolder, 'processing', file.name)));
         await sleep(150);
         hub!.child.kill('SIGKILL');
         await hub!.exited;

@@ -94,6 +94,9 @@ const INPUT_SCHEMA: Record<string, keyof CanonicalTypes | null> = {
   'repair-to-case': null,
   'case-to-crm': 'case.updated',
   'payment-to-journal': 'payment.received',
+  'refund-to-journal': 'payment.refunded',
+  // Takes a payment.received or a payment.refunded: no one schema.
+  'payment-to-crm-note': null,
 };
 
 /**

@@ -48,8 +48,10 @@ describe('mapping library', () => {
       'canonical-to-revenues -> revenues.address-change-row',
       'case-to-crm -> crm.add-case-update',
       'crm-event-to-canonical -> person.address.changed.unresolved',
+      'payment-to-crm-note -> crm.add-contact-note',
       'payment-to-journal -> finance.journal',
       'planning-event-to-case -> case.updated',
+      'refund-to-journal -> finance.journal',
       'repair-to-case -> case.updated',
     ]);
   });

@@ -83,6 +83,6 @@ describe('map node', () => {
     const housing = response.body.find((m: any) => m.name === 'canonical-to-housing');
     assert.deepStrictEqual(Object.keys(housing).sort(), ['description', 'name', 'target']);
     assert.strictEqual(housing.target, 'housing.update-correspondence-address');
-    assert.strictEqual(response.body.length, 8);
+    assert.strictEqual(response.body.length, 10);
   });
 });
