@@ -15,17 +15,21 @@ export interface HubErrorOptions {
   /** Worth trying again later: the peer or the network was not there, not the data. */
   transient: boolean;
   cause?: unknown;
+  /** A transient error that is a wait, not a failure: try again at this time (ms since 1970), not counted as an attempt. */
+  retryAt?: number;
 }
 
 export class HubError extends Error {
   readonly code: string;
   readonly transient: boolean;
+  readonly retryAt?: number;
 
   constructor(code: string, message: string, options: HubErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HubError';
     this.code = code;
     this.transient = options.transient;
+    if (options.transient && options.retryAt !== undefined) this.retryAt = options.retryAt;
   }
 }
 
@@ -37,6 +41,21 @@ export function permanentError(code: string, message: string, cause?: unknown): 
 /** The peer or the path was not there: try again later. */
 export function transientError(code: string, message: string, cause?: unknown): HubError {
   return new HubError(code, message, { transient: true, cause });
+}
+
+/**
+ * Not yet: the message is right but must wait until `until` (ms since 1970), e.g. a refund
+ * held while earlier refunds of its payment may still be on their way. The journal tries it
+ * again then, and the wait does not count against the maximum attempts.
+ */
+export function waitUntil(code: string, message: string, until: number): HubError {
+  return new HubError(code, message, { transient: true, retryAt: until });
+}
+
+/** When a waiting error (waitUntil) asks to be tried again, if it is one. */
+export function retryAtOf(error: unknown): number | undefined {
+  const at = (error as { retryAt?: unknown; transient?: unknown } | null)?.retryAt;
+  return (error as { transient?: unknown } | null)?.transient === true && typeof at === 'number' && Number.isFinite(at) ? at : undefined;
 }
 
 /**

@@ -29,3 +29,15 @@ export function refundDecision(refund: { id: string; refundId: string; paymentId
   }
   return { post: true, leftAfterPence: left - refund.amountPence };
 }
+
+/**
+ * When a refund created at `createdDate` (GOV.UK Pay's time) may be judged: `settleMs` after
+ * it was created, so that every refund of the same payment created before it (GOV.UK Pay
+ * retries one it could not deliver: after 60 s, then 5 min) has reached the payment's
+ * timeline first. Never later than `settleMs` from now, whatever GOV.UK Pay's clock says.
+ */
+export function refundSettledAt(createdDate: string, now: number, settleMs: number): number {
+  const created = Date.parse(createdDate);
+  if (!Number.isFinite(created)) return now;
+  return Math.min(created + settleMs, now + settleMs);
+}

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'crypto';
 import { EventEmitter } from 'events';
 import { JournalMetrics } from './metrics';
 import { isNewer } from './order';
-import { defaultRetryPolicy, describeError, retryDelayMs } from './retry';
+import { defaultRetryPolicy, describeError, retryAtOf, retryDelayMs } from './retry';
 import {
   AuditRecord,
   Change,
@@ -441,7 +441,10 @@ export class Journal extends EventEmitter {
       if (d.status !== 'in-flight' || (attempt !== undefined && attempt !== d.attempts)) return undefined;
       const now = this.now();
       const lastError = describeError(error, d.retry.unclassified, where, now);
-      const giveUp = lastError.classification === 'permanent' || d.attempts >= d.retry.maxAttempts;
+      // A wait (waitUntil) is not a failed attempt: it goes again at its time, whatever the count.
+      const waitTill = retryAtOf(error);
+      const waiting = waitTill !== undefined && waitTill > now;
+      const giveUp = !waiting && (lastError.classification === 'permanent' || d.attempts >= d.retry.maxAttempts);
       const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
       const failed = { ...d, resume };
       if (giveUp) {
@@ -456,7 +459,9 @@ export class Journal extends EventEmitter {
       const { owner: _owner, ...rest } = failed;
       const next: DeliveryRecord = release
         ? { ...this.superseded(failed, release.id, now), lastError }
-        : { ...rest, status: 'failed', lastError, nextAttemptAt: now + retryDelayMs(d.retry, d.attempts), updatedAt: now, version: d.version + 1 };
+        : waiting
+          ? { ...rest, status: 'failed', lastError, attempts: Math.max(0, d.attempts - 1), nextAttemptAt: waitTill, updatedAt: now, version: d.version + 1 }
+          : { ...rest, status: 'failed', lastError, nextAttemptAt: now + retryDelayMs(d.retry, d.attempts), updatedAt: now, version: d.version + 1 };
       await this.commit({ deliveries: [next, ...changes] }, before);
       if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
       return next;

@@ -1,4 +1,4 @@
-import { classifyError, errorCode } from '../../adapters/errors';
+import { classifyError, errorCode, retryAtOf } from '../../adapters/errors';
 import type { DeliveryError, ErrorClass, RetryPolicy } from './types';
 
 /**
@@ -7,7 +7,7 @@ import type { DeliveryError, ErrorClass, RetryPolicy } from './types';
  * any other is treated as the target's policy says (`unclassified`, transient unless
  * configured otherwise). Re-exported here for the journal's callers.
  */
-export { classifyError };
+export { classifyError, retryAtOf };
 
 /** Defaults for a target whose delivery node says nothing else. */
 export const defaultRetryPolicy: RetryPolicy = {

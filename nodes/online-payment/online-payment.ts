@@ -1,13 +1,18 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
 import type { PaymentReceived, PaymentRefunded } from '../../adapters/canonical';
-import { permanentError, transientError } from '../../adapters/errors';
+import { permanentError, transientError, waitUntil } from '../../adapters/errors';
+import { refundSettledAt } from '../../adapters/payments/refunds';
 import type { WebhookEvent } from '../../adapters/govuk-pay/events';
 import { requireJournal } from '../port';
 
 interface OnlinePaymentDef extends NodeDef {
   /** The target of the online payments' ledger deliveries (default finance). */
   ledgerTarget: string;
+  /** Seconds a refund waits after GOV.UK Pay created it, so that the refunds created before it are in first (default 900). */
+  refundSettleSeconds?: string | number;
 }
+
+const DEFAULT_REFUND_SETTLE_SECONDS = 900;
 
 /**
  * Sorts a stored GOV.UK Pay event: card_payment_succeeded is a payment to post (output 1, a
@@ -16,12 +21,20 @@ interface OnlinePaymentDef extends NodeDef {
  * recorded, nothing posted (output 3, with msg.reason). Every output sets msg.paymentId (the
  * key of the payment's ledger timeline) and msg.occurredAt (its order in it). A refund whose
  * payment the hub has not had yet waits for it: a passing error, retried, so that it is
- * never posted before its payment.
+ * never posted before its payment. A refund also waits (REFUND_SETTLING, not an attempt) until
+ * `refundSettleSeconds` after GOV.UK Pay created it, so that what is left of its payment is
+ * judged in the order GOV.UK Pay created the refunds, not the order they arrived in.
  */
 export = function register(RED: NodeAPI) {
   function OnlinePaymentNode(this: Node, config: OnlinePaymentDef) {
     RED.nodes.createNode(this, config);
     const ledgerTarget = (config.ledgerTarget || 'finance').trim();
+    const rawSettle = config.refundSettleSeconds;
+    const settleSeconds = rawSettle === undefined || rawSettle === '' ? DEFAULT_REFUND_SETTLE_SECONDS : Number(rawSettle);
+    if (!Number.isFinite(settleSeconds) || settleSeconds < 0) {
+      this.error(`online-payment: refund settle seconds must be a number of at least 0, got "${String(rawSettle)}"; using ${DEFAULT_REFUND_SETTLE_SECONDS}`);
+    }
+    const settleMs = (Number.isFinite(settleSeconds) && settleSeconds >= 0 ? settleSeconds : DEFAULT_REFUND_SETTLE_SECONDS) * 1000;
 
     this.on('input', async (msg: NodeMessage, send: Send, done: Done) => {
       try {
@@ -51,6 +64,12 @@ export = function register(RED: NodeAPI) {
           send([msg, null, null]);
         } else if (event.kind === 'refund' && event.refund) {
           const r = event.refund;
+          // "What is left" is judged in the order GOV.UK Pay created the refunds: one that GOV.UK Pay
+          // had to send again must reach the timeline before a later one is judged.
+          const settledAt = refundSettledAt(r.createdDate, Date.now(), settleMs);
+          if (settledAt > Date.now()) {
+            throw waitUntil('REFUND_SETTLING', `refund ${r.refundId} waits until ${new Date(settledAt).toISOString()} (${Math.round(settleMs / 1000)} s after GOV.UK Pay created it), so that refunds of payment ${r.paymentId} created before it are judged first`, settledAt);
+          }
           // Its payment's ledger entry gives the fund and account, and proves the payment is ahead of it in the timeline.
           const ledger = await requireJournal(RED).deliveriesOfKey(ledgerTarget, r.paymentId);
           const paid = ledger.map((d) => d.resume?.msg?.payload as Partial<PaymentReceived> | undefined).find((p) => p?.eventType === 'payment.received');

@@ -22,8 +22,9 @@ import { sleep, waitFor } from './journey';
  * server restarts, the hub is killed with kill -9 while it takes a 10,000-record file. A
  * support officer replays the dead letters; then the ledger is reconciled to the penny.
  *
- * The run's copy of the flows looks at the folders every second, writes a GL file every 2 s
- * and retries quickly (0.5-3 s, 6 attempts), so that faults make dead letters within the run.
+ * The run's copy of the flows looks at the folders every second, writes a GL file every 2 s,
+ * retries quickly (0.5-3 s, 6 attempts), so that faults make dead letters within the run, and
+ * lets refunds settle for 60 s (GOV.UK Pay's retries are compressed to 31 s in all).
  */
 export interface PaymentJourneyOptions {
   /** payment files in all (at least 10): broken ones (one per fault the contract names) and big ones among them */
@@ -76,6 +77,8 @@ function writeRunFlows(file: string): void {
     if (node.type === 'ledger-answers') Object.assign(node, { interval: '1' });
     if (node.type === 'ledger-batch') Object.assign(node, { maxAgeSeconds: '2', maxJournals: '2000' });
     if (node.type === 'delivery') Object.assign(node, { maxAttempts: '6', initialDelay: '0.5', maxDelay: '3' });
+    // GOV.UK Pay's retries are compressed to 31 s in all: a refund waits 60 s, so that one created before it that had to be sent again is judged first.
+    if (node.type === 'online-payment') Object.assign(node, { refundSettleSeconds: '60' });
   }
   fs.writeFileSync(file, JSON.stringify(flows, null, 2));
 }

@@ -1,6 +1,7 @@
 import assert from 'assert';
 import { Journal, RefusedError, RunTask } from '../../hub/journal/journal';
 import { classifyError, retryDelayMs, retryPolicy } from '../../hub/journal/retry';
+import { waitUntil } from '../../adapters/errors';
 import type { RetryPolicy } from '../../hub/journal/types';
 import { storeFixtures } from './stores';
 
@@ -131,6 +132,32 @@ for (const fixture of storeFixtures()) {
       const dead = await journal.fail(a.delivery.id, new Error('ECONNRESET'), {}, resume, 3);
       assert.strictEqual(dead!.status, 'dead');
       assert.strictEqual(dead!.attempts, 3);
+    });
+
+    it('tries a waiting error (waitUntil) again at its time without counting it as an attempt, even past the maximum', async () => {
+      const a = await start((await change()).id);
+      const resume = { nodeId: 'refund-check', how: 'receive' as const, msg: { payload: 'held' } };
+      const until = now + 60_000;
+      let attempt = 1;
+      // More waits than the policy's 3 attempts: none of them makes it dead.
+      for (let i = 0; i < 4; i++) {
+        const waiting = await journal.fail(a.delivery.id, waitUntil('REFUND_SETTLING', 'not yet', until), { nodeId: 'refund-check' }, resume, attempt);
+        assert.strictEqual(waiting!.status, 'failed');
+        assert.strictEqual(waiting!.nextAttemptAt, until, 'tried again at its time, not after a backoff');
+        assert.strictEqual(waiting!.attempts, 0, 'a wait is not an attempt');
+        assert.strictEqual(waiting!.lastError!.code, 'REFUND_SETTLING');
+        assert.deepStrictEqual(await journal.claimDue(), [], 'not due before its time');
+        now = until;
+        const [claimed] = await journal.claimDue();
+        assert.strictEqual(claimed.id, a.delivery.id);
+        attempt = claimed.attempts;
+        assert.strictEqual(attempt, 1);
+        now = until - 1000; // the next wait is again in the future
+      }
+      // A wait whose time has passed is an ordinary transient failure: it counts, with backoff.
+      const late = await journal.fail(a.delivery.id, waitUntil('REFUND_SETTLING', 'not yet', now - 1), {}, resume, attempt);
+      assert.strictEqual(late!.attempts, 1);
+      assert.ok(late!.nextAttemptAt! >= now + 500 && late!.nextAttemptAt! <= now + 1000);
     });
 
     it('records a failure before any delivery as a "hub" delivery that settles once the node runs through', async () => {

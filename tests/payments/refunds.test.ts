@@ -1,5 +1,5 @@
 import assert from 'assert';
-import { refundDecision, type LedgerEntry } from '../../adapters/payments/refunds';
+import { refundDecision, refundSettledAt, type LedgerEntry } from '../../adapters/payments/refunds';
 
 describe('refunds of online payments: whether one may be posted', () => {
   const payment = (status = 'delivered'): LedgerEntry => ({ id: 'p', eventType: 'payment.received', status, amountPence: 10000 });
@@ -20,6 +20,20 @@ describe('refunds of online payments: whether one may be posted', () => {
   it('never posts a refund whose payment is not in the ledger', () => {
     assert.match((refundDecision(asked(100), [payment('dead')]) as { reason: string }).reason, /payment pay-1 is not in the ledger \(its delivery is dead\)/);
     assert.match((refundDecision(asked(100), []) as { reason: string }).reason, /has no ledger delivery/);
+  });
+});
+
+describe('refunds of online payments: when one may be judged', () => {
+  const created = '2026-12-02T10:00:00.000Z';
+  const at = Date.parse(created);
+  it('waits the settle time after GOV.UK Pay created it, so that refunds created before it are in first', () => {
+    assert.strictEqual(refundSettledAt(created, at + 1000, 900_000), at + 900_000);
+    assert.strictEqual(refundSettledAt(created, at + 2_000_000, 900_000), at + 900_000, 'long settled: judged now');
+    assert.strictEqual(refundSettledAt(created, at, 0), at, 'no settle time: at once');
+  });
+  it('never waits longer than the settle time from now, whatever GOV.UK Pay\'s clock says', () => {
+    assert.strictEqual(refundSettledAt('2027-06-01T00:00:00Z', at, 900_000), at + 900_000);
+    assert.strictEqual(refundSettledAt('not a date', at, 900_000), at);
   });
 });
 
