@@ -1,4 +1,4 @@
-import type { NodeAPI } from 'node-red';
+import type { Node, NodeAPI } from 'node-red';
 import type { LedgerBatches, PaymentRegister } from '../adapters/payments/register';
 import { PORT_SETTING, type HubPort, type JournalPort } from '../hub/port';
 import { standalonePort } from '../hub/standalone-port';
@@ -38,4 +38,25 @@ export function requireLedgerBatches(RED: NodeAPI): LedgerBatches {
   const batches = hubPort(RED).ledgerBatches;
   if (!batches) throw permanentError('HUB_NOT_RUNNING', `the hub keeps no ledger batches: ledger-batch and ledger-answers nodes ${OUTSIDE}`);
   return batches;
+}
+
+/**
+ * Runs `start` once the flows have started. Node-RED creates a tab's nodes one by one; a
+ * source (a folder watch, a queue consumer, a poller) that sends before the node it is wired
+ * to exists loses the message without a word, and its sender then waits for a settlement
+ * that never comes. Every start (the hub's, a deploy) ends with 'flows:started'.
+ */
+export function whenFlowsStarted(RED: NodeAPI, node: Node, start: () => void): void {
+  let settled = false;
+  const go = () => {
+    if (settled) return;
+    settled = true;
+    RED.events.removeListener('flows:started', go);
+    start();
+  };
+  RED.events.on('flows:started', go);
+  node.on('close', () => {
+    settled = true;
+    RED.events.removeListener('flows:started', go);
+  });
 }

@@ -1,3 +1,4 @@
+import { transientError } from '../../adapters/errors';
 import type { MessageObserver } from './message-observer';
 
 /**
@@ -83,7 +84,8 @@ export class Settlement {
     if (!msg._msgid) msg._msgid = this.newId();
     const msgid = msg._msgid;
     const timeoutMs = options.timeoutMs ?? 5 * 60 * 1000;
-    const timer = setTimeout(() => this.settle(msgid, new Error(`the flow did not finish with message ${msgid} within ${timeoutMs} ms`)), timeoutMs);
+    // Not the message's fault: a file stays where it is and is offered again, a queue message is redelivered.
+    const timer = setTimeout(() => this.settle(msgid, transientError('FLOW_TIMEOUT', `the flow did not finish with message ${msgid} within ${timeoutMs} ms`)), timeoutMs);
     timer.unref();
     this.tracked.set(msgid, { inTransit: 0, atWork: 0, handlers, timer });
     // Checked after the inbound node's send: a message sent nowhere (no wires) is not silently acknowledged.

@@ -1,6 +1,6 @@
 import { AmqpConsumer, type AmqpChannelStatus, type AmqpDeadLetter, type AmqpExchangeType } from '../../adapters/amqp';
 import { amqpNodeStatus, type AmqpBrokerNode } from '../amqp-broker/shared';
-import { hubPort } from '../port';
+import { hubPort, whenFlowsStarted } from '../port';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../types';
 
 interface AmqpInDef extends NodeDef {
@@ -63,7 +63,7 @@ export = function register(RED: NodeAPI) {
     consumer.on('status', (status: AmqpChannelStatus) => this.status(amqpNodeStatus(broker.connection.status, status)));
     consumer.on('dead-lettered', (d: AmqpDeadLetter) => this.warn(`message ${d.messageId ?? '(no id)'} from ${d.queue} dead-lettered to ${d.deadLetterQueue}: ${d.reason}`));
     broker.register(this);
-    if (broker.configured) consumer.start();
+    if (broker.configured) whenFlowsStarted(RED, this, () => consumer.start());
     this.on('close', (_removed: boolean, done: () => void) => {
       broker.deregister(this);
       consumer.stop().then(done, done);

@@ -4,7 +4,7 @@ import { pollAnswer } from './answer';
 import { COUNCIL_TIME_ZONE, parseWeekdays } from '../../adapters/planning/hours';
 import type { HubError } from '../../adapters/errors';
 import type { SoapEndpointNode } from '../soap-endpoint/endpoint-node';
-import { hubPort } from '../port';
+import { hubPort, whenFlowsStarted } from '../port';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../types';
 
 interface PlanningPollDef extends NodeDef {
@@ -132,7 +132,8 @@ export = function register(RED: NodeAPI) {
           },
         });
         pollers.set(this, { poller });
-        poller.start();
+        const started = poller;
+        whenFlowsStarted(RED, this, () => started.start());
       } catch (err) {
         poller = undefined;
         refuse((err as Error).message);

@@ -1,5 +1,5 @@
 import { SftpFolderWatcher, type SftpIncomingFile, type SftpWatchStatus } from '../../adapters/sftp';
-import { hubPort } from '../port';
+import { hubPort, whenFlowsStarted } from '../port';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../types';
 import { serverOf, sftpStatus, type SftpServerNode } from '../sftp-server/shared';
 
@@ -68,7 +68,8 @@ export = function register(RED: NodeAPI) {
           lastError = error.message;
         },
       });
-      watcher.start();
+      const started = watcher;
+      whenFlowsStarted(RED, this, () => started.start());
     } catch (err) {
       this.error((err as Error).message);
       this.status(sftpStatus('red', 'ring', (err as Error).message));

@@ -1,7 +1,7 @@
 import assert from 'assert';
 import helper from 'node-red-node-test-helper';
 import type { NodeAPI, Node, NodeMessage } from 'node-red';
-import { hubPort } from '../../nodes/port';
+import { hubPort, whenFlowsStarted } from '../../nodes/port';
 
 helper.init(require.resolve('node-red'));
 
@@ -41,10 +41,31 @@ function hangingNode(RED: NodeAPI) {
   RED.nodes.registerType('test-hanging', Hanging as any);
 }
 
+/**
+ * A source that sends one message as soon as it is made (config.wait false), or once the flows
+ * have started (config.wait true), as sftp-watch, amqp-in and planning-poll do.
+ */
+function eagerSourceNode(RED: NodeAPI) {
+  function EagerSource(this: Node, config: any) {
+    RED.nodes.createNode(this, config);
+    const emit = () => {
+      const msg: NodeMessage = { payload: 'first' };
+      hubPort(RED).settlement.await(msg, {
+        settled: () => void outcomes.push({ outcome: 'settled' }),
+        failed: (error: Error) => void outcomes.push({ outcome: 'failed', error }),
+      }, { timeoutMs: 300 });
+      this.send(msg);
+    };
+    if (config.wait) whenFlowsStarted(RED, this, emit);
+    else emit();
+  }
+  RED.nodes.registerType('test-eager-source', EagerSource as any);
+}
+
 const functionNode = require('@node-red/nodes/core/function/10-function');
 const catchNode = require('@node-red/nodes/core/common/25-catch');
 const delayNode = require('@node-red/nodes/core/function/89-delay');
-const nodes = [inboundNode, storingNode, hangingNode, functionNode, catchNode, delayNode];
+const nodes = [inboundNode, storingNode, hangingNode, eagerSourceNode, functionNode, catchNode, delayNode];
 
 async function waitForOutcome(): Promise<Outcome> {
   for (let i = 0; i < 200 && outcomes.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
@@ -133,5 +154,27 @@ describe('settlement of inbound messages (Node-RED hooks)', () => {
     const outcome = await waitForOutcome();
     assert.strictEqual(outcome.outcome, 'failed');
     assert.match((outcome as any).error.message, /did not finish .* within 300 ms/);
+  });
+
+  it('fails as FLOW_TIMEOUT, transient, a message the flow never finished with, so that its sender offers it again', async () => {
+    // Sent from the constructor, before Node-RED has made the node it is wired to: Node-RED drops it without a word.
+    await helper.load(nodes, [
+      { id: 'source', type: 'test-eager-source', wait: false, wires: [['store']] },
+      { id: 'store', type: 'test-storing', wires: [] },
+    ]);
+    const outcome = await waitForOutcome();
+    assert.strictEqual(outcome.outcome, 'failed');
+    const error = (outcome as any).error;
+    assert.strictEqual(error.code, 'FLOW_TIMEOUT');
+    assert.strictEqual(error.transient, true);
+  });
+
+  it('holds a source until the flows have started (whenFlowsStarted): its first message reaches the node made after it', async () => {
+    await helper.load(nodes, [
+      { id: 'source', type: 'test-eager-source', wait: true, wires: [['store']] },
+      { id: 'store', type: 'test-storing', wires: [] },
+    ]);
+    const outcome = await waitForOutcome();
+    assert.strictEqual(outcome.outcome, 'settled');
   });
 });
