@@ -14,7 +14,7 @@ import { RedisJournalStore } from './journal/redis-store';
 import { retryPolicy } from './journal/retry';
 import { storableMessage } from './journal/snapshot';
 import { SqliteJournalStore } from './journal/sqlite-store';
-import type { JournalStore } from './journal/types';
+import { messageAtDelivery, type JournalStore } from './journal/types';
 import type { HubPort, JournalPort } from './port';
 import type { Settlement } from './runtime/settlement';
 import { openSqlite } from './store';
@@ -56,7 +56,9 @@ export function openStores(config: HubConfig): HubStores {
   let redis: Redis | undefined;
   let sqlite: Database.Database | undefined;
   if (config.store === 'redis') {
-    redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 3 });
+    // Commands asked for in one turn of the event loop go in one round trip (each journal
+    // write is still its own atomic script or MULTI, answered only once Redis has it).
+    redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
     redis.on('error', () => undefined); // reported by /healthz and by the calls that fail
     journalStore = new RedisJournalStore(redis, { prefix: settings.redisPrefix });
     crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(settings.redisPrefix));
@@ -165,7 +167,7 @@ export function journalPort(journal: Journal): JournalPort {
     heldAddress: (target, key) => heldAddress(journal.store, target, key),
     async newestDelivered(target, key, than) {
       const d = await journal.newestDelivered(target, key);
-      return d && { payload: d.resume?.msg.payload, newer: isNewer(d, than) };
+      return d && { payload: messageAtDelivery(d)?.payload, newer: isNewer(d, than) };
     },
     retryPolicy: (input) => retryPolicy(input),
   };

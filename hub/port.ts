@@ -49,7 +49,7 @@ export interface JournalPort {
   /** Keeps something refused whole (a payment file that failed its checks) as a dead letter
    * with the reason, for the console; the same thing refused again adds nothing. */
   refuse(input: { source: string; sourceMessageId?: string; key?: string; msg: object; nodeId: string; error: unknown; where: { nodeId?: string; nodeType?: string; nodeName?: string } }): Promise<{ duplicate: boolean; messageId: string }>;
-  /** Every delivery of (target, key), in any status, with the message as it was at the delivery node (resume.msg). */
+  /** Every delivery of (target, key), in any status; messageAtDelivery(d) is the message as it was at the delivery node. */
   deliveriesOfKey(target: string, key: string): Promise<DeliveryRecord[]>;
   /** Starts a delivery; when it may go now, `tag` is what msg.delivery must carry. */
   startDelivery(input: { messageId: string; target: string; key: string; order?: number; retry?: RetryPolicy; mode?: DeliveryMode; nodeId: string; msg: object }): Promise<StartResult & { tag?: DeliveryTag }>;
@@ -72,6 +72,7 @@ export interface JournalPort {
 }
 
 export type { RetryPolicy, DeliveryMode, MessageTag };
+export { messageAtDelivery } from './journal/types';
 
 /** The name under which the port sits in Node-RED's settings. */
 export const PORT_SETTING = 'councilHub';

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI } from 'node-red';
 import type { LedgerBatches, PaymentRegister } from '../adapters/payments/register';
 import { PORT_SETTING, type HubPort, type JournalPort } from '../hub/port';
+export { messageAtDelivery } from '../hub/port';
 import { standalonePort } from '../hub/standalone-port';
 import type { CrossReferenceStore } from '../adapters/people/cross-references';
 import { permanentError } from '../adapters/errors';

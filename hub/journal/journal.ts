@@ -446,7 +446,9 @@ export class Journal extends EventEmitter {
       const waiting = waitTill !== undefined && waitTill > now;
       const giveUp = !waiting && (lastError.classification === 'permanent' || d.attempts >= d.retry.maxAttempts);
       const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
-      const failed = { ...d, resume };
+      // What the delivery is about stays readable once the retry point moves past the delivery node.
+      const leavesDeliveryNode = d.atDelivery === undefined && d.resume !== undefined && d.resume.nodeId === d.startNodeId && resume.nodeId !== d.startNodeId;
+      const failed = { ...d, resume, ...(leavesDeliveryNode ? { atDelivery: d.resume!.msg } : {}) };
       if (giveUp) {
         const { release, changes, settled } = await this.settleChanges(failed, 'dead', { lastError }, now, before);
         await this.commit({ deliveries: [settled, ...changes] }, before);
@@ -723,7 +725,7 @@ export class Journal extends EventEmitter {
     }
     const key = d.target === HUB_STAGE ? copy.id : d.key;
     const id = deliveryIdOf(copy.id, d.target, key);
-    const { nextAttemptAt: _n, lastError: _e, reason: _r, candidates: _c, settledAt: _s, supersededBy: _b, ...carried } = d;
+    const { nextAttemptAt: _n, lastError: _e, reason: _r, candidates: _c, settledAt: _s, supersededBy: _b, atDelivery: _a, ...carried } = d;
     const fresh = this.inFlight(
       { ...carried, id, messageId: copy.id, key, idempotencyKey: id, seq: await this.store.nextSeq(), attempts: 0, createdAt: now, firstAttemptAt: undefined, version: 0 },
       now,

@@ -23,6 +23,11 @@ import {
  * mode with synchronous=FULL, so a commit is on disk before the sender is acknowledged).
  * Each record is a JSON document plus the columns that are filtered on. One process owns
  * the file, so the (target, key) lock is an in-process mutex.
+ *
+ * Writes commit in groups: every write asked for in one turn of the event loop goes into one
+ * transaction (each in its own savepoint, so that one that conflicts fails alone), and each
+ * write's promise settles only once that transaction is on disk. Durability is the same as
+ * one transaction a write; the cost of the disk flush (about 1.5 ms here) is shared.
  */
 /** Statuses with a timer (next_attempt_at): a retry, or an answer deadline. */
 const timed: readonly DeliveryStatus[] = ['failed', 'awaiting-answer'];
@@ -93,13 +98,34 @@ class Where {
   }
 }
 
+interface QueuedWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 export class SqliteJournalStore implements JournalStore {
   readonly kind = 'sqlite' as const;
   private readonly mutex = new KeyedMutex();
   private readonly statements;
+  /** Writes waiting for the next group commit. */
+  private queue: QueuedWrite[] = [];
+  private flushing = false;
+  private readonly group: (batch: QueuedWrite[]) => Array<{ ok: boolean; value?: unknown; error?: unknown }>;
 
   constructor(private readonly db: Database.Database) {
     db.exec(SCHEMA);
+    // A transaction called inside another is a savepoint: a write that throws is undone alone.
+    const savepoint = db.transaction((run: () => unknown) => run());
+    this.group = db.transaction((batch: QueuedWrite[]) =>
+      batch.map((w) => {
+        try {
+          return { ok: true, value: savepoint(w.run) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
     this.statements = {
       insertMessage: db.prepare(
         `insert into journal_message (id, source, source_message_id, key, received_at, status, instance, doc)
@@ -131,8 +157,35 @@ export class SqliteJournalStore implements JournalStore {
     };
   }
 
+  /** Runs `run` in the next group commit; settles once that commit is on disk. */
+  private write<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (!batch.length) return;
+    let outcomes: Array<{ ok: boolean; value?: unknown; error?: unknown }>;
+    try {
+      outcomes = this.group(batch);
+    } catch (error) {
+      // The commit itself failed (disk full, I/O): nothing of the group is stored.
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    batch.forEach((w, i) => (outcomes[i].ok ? w.resolve(outcomes[i].value) : w.reject(outcomes[i].error)));
+  }
+
   async insertMessage(message: MessageRecord): Promise<{ inserted: boolean; message: MessageRecord }> {
-    return this.insertOne(message);
+    return this.write(() => this.insertOne(message));
   }
 
   private insertOne(message: MessageRecord): { inserted: boolean; message: MessageRecord } {
@@ -151,8 +204,7 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   async insertMessages(messages: MessageRecord[]): Promise<Array<{ inserted: boolean; message: MessageRecord }>> {
-    const insertAll = this.db.transaction((list: MessageRecord[]) => list.map((m) => this.insertOne(m)));
-    return insertAll(messages);
+    return this.write(() => messages.map((m) => this.insertOne(m)));
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
@@ -181,7 +233,7 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   async commit(change: Change): Promise<void> {
-    const apply = this.db.transaction((c: Change) => {
+    const apply = (c: Change) => {
       for (const message of c.messages ?? []) {
         const result = this.statements.updateMessage.run({ id: message.id, status: message.status, doc: JSON.stringify(message), previous: message.version - 1 });
         if (result.changes !== 1) throw new ConflictError(`message ${message.id} changed meanwhile (expected version ${message.version - 1})`);
@@ -207,12 +259,12 @@ export class SqliteJournalStore implements JournalStore {
       for (const a of c.audit ?? []) {
         this.statements.insertAudit.run({ id: a.id, at: a.at, deliveryId: a.deliveryId ?? null, messageId: a.messageId ?? null, doc: JSON.stringify(a) });
       }
-    });
-    apply(change);
+    };
+    await this.write(() => apply(change));
   }
 
   async nextSeq(): Promise<number> {
-    return (this.statements.sequence.get() as { value: number }).value;
+    return this.write(() => (this.statements.sequence.get() as { value: number }).value);
   }
 
   async getDelivery(id: string): Promise<DeliveryRecord | undefined> {
@@ -276,10 +328,9 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   async appendHops(hops: Hop[]): Promise<void> {
-    const insert = this.db.transaction((list: Hop[]) => {
-      for (const hop of list) this.statements.insertHop.run(hop.messageId, hop.startedAt, JSON.stringify(hop));
+    await this.write(() => {
+      for (const hop of hops) this.statements.insertHop.run(hop.messageId, hop.startedAt, JSON.stringify(hop));
     });
-    insert(hops);
   }
 
   async hops(messageId: string): Promise<Hop[]> {
@@ -298,7 +349,7 @@ export class SqliteJournalStore implements JournalStore {
 
   async prune(before: number): Promise<number> {
     const statuses = prunableStatuses.map((s) => `'${s}'`).join(',');
-    const run = this.db.transaction(() => {
+    return this.write(() => {
       const gone = this.db.prepare(`delete from journal_delivery where status in (${statuses}) and coalesce(settled_at, updated_at) < ?`).run(before).changes;
       const orphans = `select id from journal_message m where received_at < ? and status = 'routed'
         and not exists (select 1 from journal_delivery d where d.message_id = m.id)
@@ -307,7 +358,6 @@ export class SqliteJournalStore implements JournalStore {
       this.db.prepare(`delete from journal_message where id in (${orphans})`).run(before);
       return gone;
     });
-    return run();
   }
 
   async withKeyLock<T>(lockName: string, work: () => Promise<T>): Promise<T> {
@@ -315,6 +365,7 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   async close(): Promise<void> {
-    // The database handle belongs to hub/store.ts, which closes it.
+    // The database handle belongs to hub/store.ts, which closes it; writes still queued go first.
+    if (this.queue.length) this.flush();
   }
 }

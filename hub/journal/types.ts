@@ -118,6 +118,9 @@ export interface DeliveryRecord {
    * awaiting-answer one. */
   nextAttemptAt?: number;
   resume?: ResumePoint;
+  /** The message as it was at the delivery node, kept once a failure further on moved
+   * `resume` to another node (see messageAtDelivery). */
+  atDelivery?: StoredMessage;
   /** The node the delivery started at (the delivery node). */
   startNodeId?: string;
   /** A timeline (case updates, payments): every entry is delivered, in order, none superseded. */
@@ -273,4 +276,9 @@ export interface JournalStore {
   /** Runs `work` while holding the (target, key) order gate's lock across instances. */
   withKeyLock<T>(lockName: string, work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** The message as it was at the delivery node (what the delivery is about), wherever a retry would resume it. */
+export function messageAtDelivery(d: Pick<DeliveryRecord, 'atDelivery' | 'resume'>): StoredMessage | undefined {
+  return d.atDelivery ?? d.resume?.msg;
 }

@@ -3,7 +3,7 @@ import type { PaymentReceived, PaymentRefunded } from '../../adapters/canonical'
 import { permanentError, transientError, waitUntil } from '../../adapters/errors';
 import { refundSettledAt } from '../../adapters/payments/refunds';
 import type { WebhookEvent } from '../../adapters/govuk-pay/events';
-import { requireJournal } from '../port';
+import { messageAtDelivery, requireJournal } from '../port';
 
 interface OnlinePaymentDef extends NodeDef {
   /** The target of the online payments' ledger deliveries (default finance). */
@@ -72,7 +72,7 @@ export = function register(RED: NodeAPI) {
           }
           // Its payment's ledger entry gives the fund and account, and proves the payment is ahead of it in the timeline.
           const ledger = await requireJournal(RED).deliveriesOfKey(ledgerTarget, r.paymentId);
-          const paid = ledger.map((d) => d.resume?.msg?.payload as Partial<PaymentReceived> | undefined).find((p) => p?.eventType === 'payment.received');
+          const paid = ledger.map((d) => messageAtDelivery(d)?.payload as Partial<PaymentReceived> | undefined).find((p) => p?.eventType === 'payment.received');
           if (!paid) throw transientError('PAYMENT_NOT_YET_RECEIVED', `refund ${r.refundId} waits for its payment ${r.paymentId}, which has not reached the hub yet`);
           const refund: PaymentRefunded = {
             eventType: 'payment.refunded',

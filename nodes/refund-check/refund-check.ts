@@ -2,7 +2,7 @@ import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
 import type { PaymentRefunded } from '../../adapters/canonical';
 import { permanentError } from '../../adapters/errors';
 import { refundDecision, type LedgerEntry } from '../../adapters/payments/refunds';
-import { requireJournal } from '../port';
+import { messageAtDelivery, requireJournal } from '../port';
 
 /**
  * Inside a payment's ledger timeline (after its delivery node), decides whether a refund may
@@ -21,7 +21,7 @@ export = function register(RED: NodeAPI) {
         const delivery = m.delivery;
         if (!delivery?.id) throw permanentError('NOT_A_DELIVERY', 'refund-check: msg.delivery is missing (put the refund\'s ledger delivery node before this one)');
         const ledger: LedgerEntry[] = (await requireJournal(RED).deliveriesOfKey(delivery.target, delivery.key)).map((d) => {
-          const payload = d.resume?.msg?.payload as { eventType?: string; amountPence?: number } | undefined;
+          const payload = messageAtDelivery(d)?.payload as { eventType?: string; amountPence?: number } | undefined;
           return { id: d.id, status: d.status, eventType: payload?.eventType ?? '', amountPence: Number(payload?.amountPence ?? 0) };
         });
         const decision = refundDecision({ id: delivery.id, refundId: refund.refundId, paymentId: refund.paymentId, amountPence: refund.amountPence }, ledger);

@@ -2,7 +2,7 @@ import assert from 'assert';
 import { Journal, RefusedError, RunTask } from '../../hub/journal/journal';
 import { classifyError, retryDelayMs, retryPolicy } from '../../hub/journal/retry';
 import { waitUntil } from '../../adapters/errors';
-import type { RetryPolicy } from '../../hub/journal/types';
+import { messageAtDelivery, type RetryPolicy } from '../../hub/journal/types';
 import { storeFixtures } from './stores';
 
 const fast: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 4000, unclassified: 'transient' };
@@ -158,6 +158,20 @@ for (const fixture of storeFixtures()) {
       const late = await journal.fail(a.delivery.id, waitUntil('REFUND_SETTLING', 'not yet', now - 1), {}, resume, attempt);
       assert.strictEqual(late!.attempts, 1);
       assert.ok(late!.nextAttemptAt! >= now + 500 && late!.nextAttemptAt! <= now + 1000);
+    });
+
+    it('keeps the message as it was at the delivery node once a failure further on moves the retry point', async () => {
+      const m = await change();
+      const a = await start(m.id);
+      assert.strictEqual(messageAtDelivery(a.delivery)!.payload, m.id);
+      const failed = await journal.fail(a.delivery.id, new Error('EPIPE'), { nodeId: 'gl-file' }, { nodeId: 'gl-file', how: 'receive', msg: { payload: 'mapped journal' } }, 1);
+      assert.strictEqual(failed!.resume!.msg.payload, 'mapped journal', 'the retry resumes where it failed');
+      assert.strictEqual(messageAtDelivery(failed!)!.payload, m.id, 'what the delivery is about is still readable');
+      now += 1000;
+      await journal.claimDue();
+      const again = await journal.fail(a.delivery.id, new Error('EPIPE'), { nodeId: 'sftp' }, { nodeId: 'sftp', how: 'receive', msg: { payload: 'csv' } }, 2);
+      assert.strictEqual(messageAtDelivery(again!)!.payload, m.id);
+      assert.strictEqual(messageAtDelivery((await journal.store.getDelivery(a.delivery.id))!)!.payload, m.id, 'as stored');
     });
 
     it('records a failure before any delivery as a "hub" delivery that settles once the node runs through', async () => {

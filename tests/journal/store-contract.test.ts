@@ -82,6 +82,27 @@ for (const fixture of storeFixtures()) {
       await assert.rejects(store.commit({ messages: [{ ...m, version: 5 }] }), ConflictError);
     });
 
+    it('takes writes asked for together (one group commit): one that conflicts fails alone, the others are stored', async () => {
+      const m = message();
+      await store.insertMessage(m);
+      const good = Array.from({ length: 20 }, (_, i) => delivery({ messageId: m.id, key: `K${i}` }));
+      const stale = delivery({ messageId: m.id, key: 'stale', version: 3 });
+      const outcomes = await Promise.allSettled([
+        ...good.slice(0, 10).map((d) => store.commit({ deliveries: [d] })),
+        store.commit({ deliveries: [stale] }),
+        ...good.slice(10).map((d) => store.commit({ deliveries: [d] })),
+        store.nextSeq(),
+        store.nextSeq(),
+      ]);
+      assert.strictEqual(outcomes[10].status, 'rejected');
+      assert.ok((outcomes[10] as PromiseRejectedResult).reason instanceof ConflictError);
+      assert.deepStrictEqual(outcomes.filter((o) => o.status === 'rejected').length, 1);
+      for (const d of good) assert.strictEqual((await store.getDelivery(d.id))!.key, d.key);
+      assert.strictEqual(await store.getDelivery(stale.id), undefined);
+      const [a, b] = outcomes.slice(-2).map((o) => (o as PromiseFulfilledResult<number>).value);
+      assert.strictEqual(b, a + 1, 'sequence numbers taken in one group are distinct and in order');
+    });
+
     it('keeps the indexes in step: open deliveries of a key, latest, due retries, in flight per owner, received messages, counts', async () => {
       const m = message();
       await store.insertMessage(m);
