@@ -61,6 +61,8 @@ export interface Figure {
   met?: boolean;
 }
 
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -69,10 +71,9 @@ export function median(values: number[]): number {
 
 function medians(extras: Array<Record<string, number> | undefined>): Record<string, number> {
   const names = new Set(extras.flatMap((e) => Object.keys(e ?? {})));
-  return Object.fromEntries([...names].map((n) => [n, median(extras.map((e) => e?.[n]).filter((v): v is number => typeof v === 'number'))]));
+  return Object.fromEntries([...names].map((n) => [n, round3(median(extras.map((e) => e?.[n]).filter((v): v is number => typeof v === 'number')))]));
 }
 
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 export async function compare(c: Comparison, rounds: number, log: (line: string) => void = () => undefined): Promise<ComparisonResult> {
   await c.setUp?.();

@@ -70,7 +70,7 @@ export function openStores(config: HubConfig): HubStores {
       return `redis ${config.redisUrl!.replace(/\/\/[^@/]*@/, '//')}`;
     });
   } else {
-    const db = openSqlite(config.dataDir);
+    const db = openSqlite(config.dataDir, 'hub.db', settings.sqliteSynchronous);
     sqlite = db;
     journalStore = new SqliteJournalStore(db);
     crossReferences = new SqliteCrossReferences(db);

@@ -29,6 +29,12 @@ export interface JournalSettings {
   hubRetry: RetryPolicy;
   /** A delivery handed to a target that answers later waits this long, then needs attention. */
   answerTimeoutMs: number;
+  /**
+   * SQLite's flush to disk (HUB_SQLITE_SYNCHRONOUS): FULL (default) survives a power cut; NORMAL
+   * (WAL) survives the hub being killed but may lose the last commits on a power cut; OFF is
+   * for measuring the journal's own cost (npm run bench), never for a council's data.
+   */
+  sqliteSynchronous: 'FULL' | 'NORMAL' | 'OFF';
 }
 
 export interface HubConfig {
@@ -126,6 +132,12 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
+function sqliteSynchronous(raw: string | undefined): JournalSettings['sqliteSynchronous'] {
+  const value = (raw || 'FULL').toUpperCase();
+  if (value !== 'FULL' && value !== 'NORMAL' && value !== 'OFF') throw new ConfigError(`HUB_SQLITE_SYNCHRONOUS must be FULL, NORMAL or OFF, got "${raw}"`);
+  return value;
+}
+
 export function loadJournalSettings(env: NodeJS.ProcessEnv = process.env): JournalSettings {
   let hubRetry: RetryPolicy;
   try {
@@ -145,6 +157,7 @@ export function loadJournalSettings(env: NodeJS.ProcessEnv = process.env): Journ
     pollMs: seconds(env, 'HUB_RETRY_POLL_MS', 1000) || 1000,
     hubRetry,
     answerTimeoutMs: seconds(env, 'HUB_ANSWER_TIMEOUT_HOURS', 24) * 60 * 60 * 1000,
+    sqliteSynchronous: sqliteSynchronous(env.HUB_SQLITE_SYNCHRONOUS),
   };
 }
 

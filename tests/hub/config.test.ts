@@ -52,4 +52,9 @@ describe('hub configuration', () => {
     assert.throws(() => loadConfig({ HUB_PROFILE: 'staging' }), /HUB_PROFILE must be demo or production/);
     assert.throws(() => loadConfig({ HUB_STORE: 'redis' }), /needs REDIS_URL/);
   });
+  it('flushes the SQLite journal to disk on every commit unless told otherwise, and refuses an unknown setting', () => {
+    assert.strictEqual(loadConfig({}).journal.sqliteSynchronous, 'FULL');
+    assert.strictEqual(loadConfig({ HUB_SQLITE_SYNCHRONOUS: 'normal' }).journal.sqliteSynchronous, 'NORMAL');
+    assert.throws(() => loadConfig({ HUB_SQLITE_SYNCHRONOUS: 'sometimes' }), /HUB_SQLITE_SYNCHRONOUS must be FULL, NORMAL or OFF, got "sometimes"/);
+  });
 });
