@@ -47,6 +47,7 @@ export async function paymentFileBenchmark(records: number): Promise<PaymentFile
   const sftp = await startEmbeddedSftp({ root, authorizedKeys: [client.publicKey] });
   const flowFile = path.join(dir, 'flows.json');
   ledgerPathFlows(flowFile);
+  fs.mkdirSync(path.join(dir, 'hub'), { recursive: true });
   const hub = await startHubProcess({
     dataDir: path.join(dir, 'hub'),
     flowFile,

@@ -13,6 +13,9 @@ import { journeyScenarios } from './journey';
 import { replayBench } from './replay';
 import { paymentFileBenchmark } from './payment-file';
 import { gazetteerLoadBench } from './gazetteer-load';
+import { amqpPassThroughComparison } from './amqp-passthrough';
+import { mapNodeComparisons } from './map-node';
+import { coldStartFigures } from './cold-start';
 
 /**
  * `npm run bench [-- --quick] [-- --only 1,4]`: every scenario of docs/performance.md, each
@@ -67,6 +70,9 @@ async function main() {
     }
   }
 
+  if (wanted('3')) comparisons.push(await compare(await amqpPassThroughComparison(quick), rounds, log));
+  if (wanted('4')) for (const c of await mapNodeComparisons(quick)) comparisons.push(await compare(c, rounds, log));
+
   if (wanted('journal')) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'council-hub-bench-journal-'));
     const db = openSqlite(dir);
@@ -117,6 +123,8 @@ async function main() {
       gazetteer.close();
     }
   }
+
+  if (wanted('8')) figures.push(...(await coldStartFigures(quick, { log })));
 
   // A memory goal is part of the figure: a load under time but over its memory is not met.
   for (const f of figures) {

@@ -46,7 +46,7 @@ export interface HubStores {
 
 export function openStores(config: HubConfig): HubStores {
   const health = new HealthChecks();
-  const mappings = new MappingLibrary({ mappingsDir: config.paths.mappings });
+  const mappings = new MappingLibrary({ mappingsDir: config.paths.mappings, recheckMs: 1000 });
   const journalMetrics = new JournalMetrics();
   const settings = config.journal;
   let journalStore: JournalStore;

@@ -104,6 +104,8 @@ export interface CompiledMapping {
   source: string;
   mtimeMs: number;
   size: number;
+  /** When its file was last looked at (ms). */
+  checkedAt: number;
 }
 
 export interface MappingLibraryOptions {
@@ -111,6 +113,13 @@ export interface MappingLibraryOptions {
   mappingsDir: string;
   /** Folder of the configuration tables (default: <mappingsDir>/config). */
   configDir?: string;
+  /**
+   * How long a mapping or the configuration tables are used before their files are looked at
+   * again for a change (default 0: every run). The hub uses 1 s: a file system call per run
+   * costs more than the mapping's own work on small messages, and an edit is live a second later.
+   */
+  recheckMs?: number;
+  now?: () => number;
 }
 
 interface CachedTable {
@@ -148,10 +157,15 @@ export class MappingLibrary {
   readonly configDir: string;
   private readonly compiled = new Map<string, CompiledMapping>();
   private readonly tables = new Map<string, CachedTable>();
+  private readonly recheckMs: number;
+  private readonly now: () => number;
+  private bound?: { tables: Record<string, unknown>; checkedAt: number };
 
   constructor(options: MappingLibraryOptions) {
     this.mappingsDir = path.resolve(options.mappingsDir);
     this.configDir = path.resolve(options.configDir ?? path.join(this.mappingsDir, 'config'));
+    this.recheckMs = options.recheckMs ?? 0;
+    this.now = options.now ?? Date.now;
   }
 
   /** The mappings in the folder, by name (for the editor's list); unreadable ones are left out. */
@@ -178,6 +192,9 @@ export class MappingLibrary {
     if (typeof name !== 'string' || !MAPPING_NAME.test(name)) {
       throw new MappingError(String(name), 'is not a mapping name (lower-case letters, digits and hyphens)', { stage: 'load', failureCode: 'MAPPING_INVALID_NAME' });
     }
+    const fresh = this.compiled.get(name);
+    const now = this.now();
+    if (fresh && this.recheckMs > 0 && now - fresh.checkedAt < this.recheckMs) return fresh;
     const file = path.join(this.mappingsDir, name + EXTENSION);
     let stat: fs.Stats;
     try {
@@ -186,7 +203,10 @@ export class MappingLibrary {
       throw new MappingError(name, `no such mapping: ${file} does not exist`, { stage: 'load', failureCode: 'MAPPING_NOT_FOUND' });
     }
     const cached = this.compiled.get(name);
-    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
+    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) {
+      cached.checkedAt = now;
+      return cached;
+    }
 
     const source = fs.readFileSync(file, 'utf8');
     const header = readMappingHeader(source);
@@ -208,6 +228,7 @@ export class MappingLibrary {
       source,
       mtimeMs: stat.mtimeMs,
       size: stat.size,
+      checkedAt: now,
     };
     this.compiled.set(name, compiled);
     return compiled;
@@ -260,6 +281,9 @@ export class MappingLibrary {
 
   /** The configuration tables, each read again only when its file changed. */
   private configTables(mapping: string): Record<string, unknown> {
+    const now = this.now();
+    if (this.bound && this.recheckMs > 0 && now - this.bound.checkedAt < this.recheckMs) return this.bound.tables;
+    this.bound = undefined;
     let files: string[];
     try {
       files = fs.readdirSync(this.configDir).filter((f) => f.endsWith('.json'));
@@ -290,6 +314,8 @@ export class MappingLibrary {
       }
       bound[camelCase(base)] = table.value;
     }
+    // Only tables that all read well are kept: a broken one is reported on every run until fixed.
+    this.bound = { tables: bound, checkedAt: now };
     return bound;
   }
 

@@ -29,7 +29,8 @@ export = function register(RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node: Node = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the dispatcher sends after the input handler ends
     const port = hubPort(RED);
-    const window = Math.max(1, Number(config.window) || 500);
+    // At least two ledger batches (1,000 journals each): with fewer in flight a batch fills only by its age.
+    const window = Math.max(1, Number(config.window) || 2000);
     let inFlight = 0;
     let closing = false;
     const waiting: Array<() => void> = [];

@@ -75,6 +75,23 @@ describe('mapping library', () => {
     assert.strictEqual((await lib.run<CrmAddCaseUpdate>('case-to-crm', CASE, { caseRef: 'C' })).status, 'Changed');
   });
 
+  it('with a recheck time, looks at the files again only once it has passed (as the hub runs it: 1 s)', async () => {
+    let now = 1_000_000;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mappings-recheck-'));
+    fs.writeFileSync(path.join(dir, 'case-to-crm.jsonata'), CASE_TO_CRM);
+    const lib = new MappingLibrary({ mappingsDir: dir, recheckMs: 1000, now: () => now });
+    const first = lib.load('case-to-crm');
+    const file = path.join(dir, 'case-to-crm.jsonata');
+    fs.writeFileSync(file, CASE_TO_CRM.replace('"status": status', '"status": "Changed"'));
+    fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    now += 999;
+    assert.strictEqual(lib.load('case-to-crm'), first, 'not looked at within the recheck time');
+    now += 1;
+    assert.notStrictEqual(lib.load('case-to-crm'), first, 'recompiled once it has passed');
+    assert.strictEqual((await lib.run<CrmAddCaseUpdate>('case-to-crm', CASE, { caseRef: 'C' })).status, 'Changed');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('names the mapping, line, column and token of a syntax error', async () => {
     const lib = library({ 'broken.jsonata': '/* @target crm.add-case-update */\n{\n  "caseRef": $caseRef,\n  "status": status +\n}' });
     const err = await mappingError(lib.run('broken', CASE));
