@@ -72,10 +72,21 @@ export function replayBench(quick: boolean): ReplayBench {
     async open() {
       fs.writeFileSync(path.join(dir, 'flows.json'), JSON.stringify(benchFlows(queue), null, 2));
       connection = await amqp.connect(RABBITMQ_URL);
-      channel = await connection.createConfirmChannel();
-      await channel.assertQueue(queue, { durable: true });
       hub = await startHubProcess({ dataDir: dir, flowFile: path.join(dir, 'flows.json'), env: { RABBITMQ_URL, HUB_STORE: 'sqlite', HUB_INSTANCE_ID: `bench-replay-${process.pid}` }, startTimeoutMs: 60000 });
       api = new HubApi(hub.url);
+      // amqp-in declares its queue (with its dead-letter arguments): publish only once it has.
+      await until('the hub to declare its queue', 60000, async () => {
+        const probe = await connection!.createChannel();
+        probe.on('error', () => undefined);
+        try {
+          return (await probe.checkQueue(queue)).consumerCount > 0;
+        } catch {
+          return false;
+        } finally {
+          await probe.close().catch(() => undefined);
+        }
+      });
+      channel = await connection.createConfirmChannel();
     },
     async round() {
       const before = await deliveredSoFar();
@@ -88,7 +99,9 @@ export function replayBench(quick: boolean): ReplayBench {
       if (status !== 202) throw new Error(`bench: the group replay answered ${status}: ${JSON.stringify(answer)}`);
       await until(`${count} replays delivered`, 10 * 60 * 1000, async () => (await deliveredSoFar()) >= before + count);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      return { value: seconds, extra: { replayed: Number((answer as { replayed?: number }).replayed ?? count), perSecond: Math.round(count / seconds) } };
+      const { replayed, refused } = answer as { replayed: unknown[]; refused: unknown[] };
+      if (refused.length) throw new Error(`bench: ${refused.length} of the group's replays were refused`);
+      return { value: seconds, extra: { replayed: replayed.length, perSecond: Math.round(count / seconds) } };
     },
     async close() {
       await hub?.stop().catch(() => undefined);

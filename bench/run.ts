@@ -56,10 +56,21 @@ async function main() {
   const rounds = quick ? 2 : 3;
   const comparisons: ComparisonResult[] = [];
   const figures: Figure[] = [];
+  const failed: Array<{ scenario: string; error: string }> = [];
+  // A scenario that fails is reported with its error; the others still run and are written.
+  const guarded = async (scenario: string, work: () => Promise<void>) => {
+    if (!wanted(scenario)) return;
+    try {
+      await work();
+    } catch (err) {
+      failed.push({ scenario, error: (err as Error).stack ?? String(err) });
+      log(`  scenario ${scenario} FAILED: ${(err as Error).message}`);
+    }
+  };
   const started = Date.now();
   log(`council-hub bench (${quick ? 'quick' : 'full'}), ${rounds} rounds a scenario`);
 
-  if (wanted('1') || wanted('2')) {
+  await guarded(wanted('1') ? '1' : '2', async () => {
     const journey = journeyScenarios(quick);
     await journey.open();
     try {
@@ -68,12 +79,16 @@ async function main() {
     } finally {
       await journey.close();
     }
-  }
+  });
 
-  if (wanted('3')) comparisons.push(await compare(await amqpPassThroughComparison(quick), rounds, log));
-  if (wanted('4')) for (const c of await mapNodeComparisons(quick)) comparisons.push(await compare(c, rounds, log));
+  await guarded('3', async () => {
+    comparisons.push(await compare(await amqpPassThroughComparison(quick), rounds, log));
+  });
+  await guarded('4', async () => {
+    for (const c of await mapNodeComparisons(quick)) comparisons.push(await compare(c, rounds, log));
+  });
 
-  if (wanted('journal')) {
+  await guarded('journal', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'council-hub-bench-journal-'));
     const db = openSqlite(dir);
     const redis = new Redis(process.env.REDIS_URL || 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
@@ -92,9 +107,9 @@ async function main() {
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  }
+  });
 
-  if (wanted('5')) {
+  await guarded('5', async () => {
     const replay = replayBench(quick);
     await replay.open();
     try {
@@ -102,9 +117,9 @@ async function main() {
     } finally {
       await replay.close();
     }
-  }
+  });
 
-  if (wanted('6')) {
+  await guarded('6', async () => {
     const records = quick ? 10000 : 100000;
     figures.push(
       await figure(`6. payment file of ${records} records, claim to GL files written (hub process)`, 's', 1, async () => {
@@ -112,9 +127,9 @@ async function main() {
         return { value: r.seconds, extra: { peakRssMiB: r.peakRssMiB, paymentsPerSecond: r.paymentsPerSecond, glFiles: r.glFiles } };
       }, { atMost: 10, text: 'under 10 s and 256 MB for 100,000' }, log),
     );
-  }
+  });
 
-  if (wanted('7')) {
+  await guarded('7', async () => {
     const gazetteer = gazetteerLoadBench(quick);
     gazetteer.open();
     try {
@@ -122,9 +137,11 @@ async function main() {
     } finally {
       gazetteer.close();
     }
-  }
+  });
 
-  if (wanted('8')) figures.push(...(await coldStartFigures(quick, { log })));
+  await guarded('8', async () => {
+    figures.push(...(await coldStartFigures(quick, { log })));
+  });
 
   // A memory goal is part of the figure: a load under time but over its memory is not met.
   for (const f of figures) {
@@ -136,11 +153,13 @@ async function main() {
   }
 
   console.log(`\n${table(comparisons, figures)}\n`);
+  for (const f of failed) console.log(`scenario ${f.scenario} failed: ${f.error.split('\n')[0]}`);
   const out = path.join(repoRoot, 'bench', 'results');
   fs.mkdirSync(out, { recursive: true });
   const file = path.join(out, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), quick, rounds, seconds: Math.round((Date.now() - started) / 1000), machine: machine(), comparisons, figures }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), quick, rounds, seconds: Math.round((Date.now() - started) / 1000), machine: machine(), comparisons, figures, failed }, null, 2));
   console.log(`results: ${path.relative(repoRoot, file)}`);
+  if (failed.length) process.exitCode = 1;
 }
 
 main().catch((err) => {
