@@ -8,14 +8,16 @@ import { GovukPaySimulator } from './govuk-pay';
 import { HousingSimulator } from './housing';
 import { PaymentsSimulator } from './payments';
 import { PlanningCredentials, PlanningSimulator } from './planning';
-import { Population, generatePopulation, writeGazetteer } from './population';
+import { SimulatedLlpg } from './llpg';
+import { Population, generatePopulation } from './population';
 import { RevenuesSimulator } from './revenues';
 import { EmbeddedSftpServer, generateSshKeyPair, startEmbeddedSftp } from './sftp-server';
 
 /**
  * Starts every back-office simulator in this process: CRM, planning and housing over
  * SOAP, revenues, finance and payments on a folder served by an embedded SFTP server, one
- * control server for all of them, and the gazetteer file. The hub's demo profile calls it.
+ * control server for all of them, and the gazetteer system's DTF 7.3 volumes. The hub's demo
+ * profile calls it.
  */
 export interface SimulatorsOptions {
   /** default 127.0.0.1 */
@@ -60,8 +62,12 @@ export interface SftpDetails {
 
 export interface RunningSimulators {
   population: Population;
-  /** the LLPG extract CSV */
+  /** the folder of the LLPG's DTF 7.3 volumes (what the hub's GAZETTEER_FILE names) */
+  gazetteerFolder: string;
+  /** the full extract in it (volume 1) */
   gazetteerFile: string;
+  /** the gazetteer system: addProperties / retireProperties write change-only volumes */
+  llpg: SimulatedLlpg;
   /** the folder served over SFTP (revenues/, finance/, payments/ under it) */
   sftpRoot: string;
   /** SOAP endpoints; each WSDL at endpoint + '?wsdl' */
@@ -90,8 +96,9 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
   const sftpRoot = path.join(dataDir, 'sftp');
   fs.mkdirSync(sftpRoot, { recursive: true });
   const population = generatePopulation({ seed: options.seed, properties: options.properties });
-  const gazetteerFile = path.join(dataDir, 'gazetteer', 'llpg.csv');
-  writeGazetteer(gazetteerFile, population.gazetteer);
+  const gazetteerFolder = path.join(dataDir, 'gazetteer');
+  const llpg = new SimulatedLlpg(gazetteerFolder, population.gazetteer);
+  const gazetteerFile = llpg.writeFull();
 
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {
@@ -132,7 +139,9 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
 
     return {
       population,
+      gazetteerFolder,
       gazetteerFile,
+      llpg,
       sftpRoot,
       endpoints: { crm: crm.endpoint, planning: planning.endpoint, housing: housing.endpoint },
       sftp,
@@ -149,6 +158,7 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
 }
 
 export { generatePopulation, writeGazetteer, gazetteerCsv } from './population';
+export { SimulatedLlpg, gazetteerDtf } from './llpg';
 export type { Population } from './population';
 export { CrmSimulator } from './crm';
 export { PlanningSimulator, DEFAULT_PLANNING_CREDENTIALS, SESSION_COOKIE } from './planning';
