@@ -241,8 +241,9 @@ export class Gazetteer extends EventEmitter {
       let seen = '';
       const poll = async () => {
         const listing = JSON.stringify(await folderFiles(this.file).catch(() => []));
-        if (seen && listing !== seen) reload();
+        if (listing === seen) return;
         seen = listing;
+        reload();
       };
       void poll();
       this.poller = setInterval(() => void poll(), intervalMs);
