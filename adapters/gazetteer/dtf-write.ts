@@ -47,7 +47,6 @@ export interface DtfLpi {
 }
 
 const DAY = '2026-01-01';
-const blank = (n: number): string[] => new Array<string>(n).fill('');
 const number = (n: number | undefined): Field => (n === undefined ? '' : n);
 
 /** "12" -> {startNumber 12}, "12A" -> {12, "A"}, "12-14" -> {12, endNumber 14}, anything else is text. */

@@ -343,22 +343,21 @@ export interface DtfLoad {
 /** Reads the header (first record) only: what volume a file is, for ordering a folder's files. */
 export async function readDtfVolume(file: string): Promise<DtfVolume> {
   const problems = new ProblemList();
+  let volume: DtfVolume | undefined;
   const { input, parser } = openCsv(file);
   try {
     for await (const { record, info } of parser) {
-      const volume = headerOf(record, info.lines, problems);
-      problems.throwIfAny(file);
-      return volume!;
+      volume = headerOf(record, info.lines, problems);
+      break;
     }
   } catch (err) {
-    if (err instanceof GazetteerLoadError) throw err;
     readFailure(file, err, problems);
   } finally {
     input.destroy();
   }
-  if (problems.count === 0) problems.add(1, 'the file is empty (no header record 10)');
+  if (!volume && problems.count === 0) problems.add(1, 'the file is empty (no header record 10)');
   problems.throwIfAny(file);
-  throw new Error('unreachable');
+  return volume!;
 }
 
 function headerOf(fields: string[], line: number, problems: ProblemList): DtfVolume | undefined {
