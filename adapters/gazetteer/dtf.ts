@@ -323,13 +323,13 @@ export function addressableObject(startNumber: string, startSuffix: string, endN
   return [numbers, text].filter(Boolean).join(' ');
 }
 
-/** Repeated strings (post towns, languages) kept once rather than once per property. */
+/** Repeated strings (USRNs, postcodes, post towns, languages) kept once rather than once per property. */
 class Strings {
   private readonly known = new Map<string, string>();
   get(text: string): string {
     const known = this.known.get(text);
     if (known !== undefined) return known;
-    if (this.known.size < 10000) this.known.set(text, text);
+    if (this.known.size < 200000) this.known.set(text, text);
     return text;
   }
 }
@@ -584,7 +584,7 @@ function parseRecord(type: string, f: string[], strings: Strings): Parsed | stri
       const key = f[4];
       if (!key) wrong.push('LPI_KEY is blank');
       const uprn = digits('UPRN', f[3]);
-      const usrn = digits('USRN', f[21]);
+      const usrn = strings.get(digits('USRN', f[21]));
       const logical = status(f[6], [1, 3, 6, 8, 9]);
       if (logical === undefined && !deleting) wrong.push(`LOGICAL_STATUS "${f[6]}" is not 1, 3, 6, 8 or 9`);
       for (const [name, value] of [['SAO_START_NUMBER', f[11]], ['SAO_END_NUMBER', f[13]], ['PAO_START_NUMBER', f[16]], ['PAO_END_NUMBER', f[18]]]) {
@@ -593,7 +593,7 @@ function parseRecord(type: string, f: string[], strings: Strings): Parsed | stri
       let postcode = '';
       if (f[24] && !deleting) {
         try {
-          postcode = normalisePostcode(f[24]);
+          postcode = strings.get(normalisePostcode(f[24]));
         } catch {
           wrong.push(`POSTCODE "${f[24]}" is not a UK postcode`);
         }

@@ -1,4 +1,6 @@
 import fs from 'fs';
+import { once } from 'events';
+import { generatedPostcode } from './extract-fixture';
 import { dtfFile, dtfLines, dtfRecord, dtfTrailer, type ChangeType, type DtfLpi, type DtfStreet } from '../../adapters/gazetteer/dtf-write';
 import type { DtfVolume } from '../../adapters/gazetteer';
 
@@ -83,5 +85,28 @@ export function writeDtf(file: string, v: DtfVolume, records: Fields[], lines?: 
 /** A file whose trailer counts `count` records, whatever it holds. */
 export function writeDtfWithCount(file: string, v: DtfVolume, records: Fields[], count: number): string {
   fs.writeFileSync(file, dtfLines([dtfRecord.header(v), ...records, dtfTrailer(v, count)]), 'utf8');
+  return file;
+}
+
+/** Streams a full file of `count` generated approved properties, 25 to a street and postcode, UPRNs from 200000000000. */
+export async function writeGeneratedDtf(file: string, count: number): Promise<string> {
+  const v = volume(1, 'F');
+  const out = fs.createWriteStream(file, 'utf8');
+  const write = async (records: Fields[]) => {
+    if (!out.write(dtfLines(records))) await once(out, 'drain');
+  };
+  let records = 1;
+  await write([dtfRecord.header(v)]);
+  for (let s = 0; s < Math.ceil(count / 25); s++) {
+    await write(street('I', { usrn: String(30000000 + s), descriptor: `GENERATED STREET ${s}`, town: 'CARDIFF' }));
+    records += 2;
+  }
+  for (let i = 0; i < count; i++) {
+    const uprn = String(200000000000 + i);
+    await write([blpu('I', uprn), lpi('I', { uprn, pao: { startNumber: 1 + (i % 25) }, usrn: String(30000000 + Math.floor(i / 25)), postcode: generatedPostcode(Math.floor(i / 25)) })]);
+    records += 2;
+  }
+  out.end(dtfLines([dtfTrailer(v, records + 1)]));
+  await once(out, 'finish');
   return file;
 }

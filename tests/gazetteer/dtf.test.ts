@@ -6,8 +6,8 @@ import { Gazetteer, GazetteerLoadError, openSharedGazetteer, readDtf, type Addre
 import { SimulatedLlpg } from '../../simulators/llpg';
 import { generatePopulation } from '../../simulators/population';
 import { toBs7666 } from '../../simulators/addresses';
-import { SAMPLE_ROWS, tempFolder, writeExtract } from './extract-fixture';
-import { MILL_LANE, blpu, lpi, sampleRecords, street, volume, writeDtf, writeDtfWithCount } from './dtf-fixture';
+import { SAMPLE_ROWS, generatedPostcode, tempFolder, writeExtract } from './extract-fixture';
+import { MILL_LANE, blpu, lpi, sampleRecords, street, volume, writeDtf, writeDtfWithCount, writeGeneratedDtf } from './dtf-fixture';
 
 function enriched(result: AddressResolution) {
   assert.strictEqual(result.status, 'enriched', `expected enriched, got ${JSON.stringify(result)}`);
@@ -303,4 +303,19 @@ describe('gazetteer: LLPG extracts in DTF 7.3', () => {
       g.close();
     }
   });
+
+  it('streams a 100,000-property full file and indexes every property by UPRN and postcode', async function () {
+    this.timeout(180000);
+    const g = new Gazetteer(await writeGeneratedDtf(path.join(dir, 'large.csv'), 100000));
+    try {
+      const report = await g.load();
+      assert.strictEqual(report.records, 100000);
+      assert.strictEqual(report.postcodes, 4000);
+      assert.strictEqual(g.lookupUprn('200000099999')?.postcode, generatedPostcode(3999));
+      assert.strictEqual(enriched(g.resolve({ lines: ['25 Generated Street 3999'], postcode: generatedPostcode(3999) })).uprn, '200000099999');
+    } finally {
+      g.close();
+    }
+  });
 });
+
