@@ -29,7 +29,9 @@ export class GazetteerVersions implements GazetteerVersionsPort {
   /** The /healthz detail: "<file>: <version> (<n> addresses)", and other instances that differ. */
   async describe(): Promise<string> {
     if (this.inUse.size === 0) return 'no gazetteer loaded by this instance';
-    const others = this.redis ? (await this.shared()).filter((e) => e.instance !== this.instance) : [];
+    // Redis down: /healthz says so under "redis"; this instance's version is still worth showing.
+    const everyone = this.redis ? await this.shared().catch(() => []) : [];
+    const others = everyone.filter((e) => e.instance !== this.instance);
     return [...this.inUse.values()]
       .map((mine) => {
         const differ = others.filter((o) => o.file === mine.file && o.version !== mine.version).map((o) => `instance ${o.instance} uses ${o.version}`);

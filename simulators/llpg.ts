@@ -39,7 +39,10 @@ export function gazetteerDtf(records: readonly GazetteerRecord[], volume: DtfVol
   const streets = new Map<string, GazetteerRecord>();
   for (const r of records) if (!streets.has(r.usrn)) streets.set(r.usrn, r);
   const body = [...[...streets.values()].flatMap((r) => street('I', r)), ...records.flatMap((r) => property('I', r))];
-  return dtfFile(volume, body.map((fields, i) => ((fields[2] = i + 1), fields)));
+  body.forEach((fields, i) => {
+    fields[2] = i + 1; // PRO_ORDER: the order the records are processed in
+  });
+  return dtfFile(volume, body);
 }
 
 export class SimulatedLlpg {
