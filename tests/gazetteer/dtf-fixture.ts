@@ -89,8 +89,7 @@ export function writeDtfWithCount(file: string, v: DtfVolume, records: Fields[],
 }
 
 /** Streams a full file of `count` generated approved properties, 25 to a street and postcode, UPRNs from 200000000000. */
-export async function writeGeneratedDtf(file: string, count: number): Promise<string> {
-  const v = volume(1, 'F');
+export async function writeGeneratedDtf(file: string, count: number, v = volume(1, 'F')): Promise<string> {
   const out = fs.createWriteStream(file, 'utf8');
   const write = async (records: Fields[]) => {
     if (!out.write(dtfLines(records))) await once(out, 'drain');

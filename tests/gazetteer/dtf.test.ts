@@ -304,13 +304,28 @@ describe('gazetteer: LLPG extracts in DTF 7.3', () => {
     }
   });
 
-  it('streams a 100,000-property full file and indexes every property by UPRN and postcode', async function () {
+  it('streams a 100,000-property full file and indexes every property by UPRN and postcode; lookups answer from the old version meanwhile', async function () {
     this.timeout(180000);
-    const g = new Gazetteer(await writeGeneratedDtf(path.join(dir, 'large.csv'), 100000));
+    const file = writeDtf(path.join(dir, 'large.csv'), volume(1, 'F'), sampleRecords());
+    const g = new Gazetteer(file);
     try {
-      const report = await g.load();
+      await g.load();
+      await writeGeneratedDtf(`${file}.new`, 100000, volume(2, 'F'));
+      fs.renameSync(`${file}.new`, file);
+      let loading = true;
+      const loaded = g.load().finally(() => {
+        loading = false;
+      });
+      const answers: boolean[] = [];
+      while (loading) {
+        answers.push(g.validateUprn('100023336956').valid && g.lookupUprn('200000000000') === undefined);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const report = await loaded;
+      assert.ok(answers.length > 0 && answers.every(Boolean), 'while the new file loads, the old one answers, and nothing of the new one shows');
       assert.strictEqual(report.records, 100000);
       assert.strictEqual(report.postcodes, 4000);
+      assert.strictEqual(g.lookupUprn('100023336956'), undefined, 'the new version replaced the old one whole');
       assert.strictEqual(g.lookupUprn('200000099999')?.postcode, generatedPostcode(3999));
       assert.strictEqual(enriched(g.resolve({ lines: ['25 Generated Street 3999'], postcode: generatedPostcode(3999) })).uprn, '200000099999');
     } finally {
@@ -318,4 +333,3 @@ describe('gazetteer: LLPG extracts in DTF 7.3', () => {
     }
   });
 });
-
