@@ -117,6 +117,8 @@ export class Gazetteer extends EventEmitter {
   private poller?: NodeJS.Timeout;
   /** Folder mode: each file's size and mtime when it was applied, skipped or refused. */
   private readonly judged = new Map<string, string>();
+  /** Folder mode: a change-only volume that was refused; later ones wait until it is replaced by a good one, or a newer full file arrives. */
+  private heldAt?: DtfVolume;
 
   constructor(readonly file: string) {
     super();
@@ -179,6 +181,7 @@ export class Gazetteer extends EventEmitter {
    * A folder of DTF files: the first time, the newest full extract and the change-only
    * volumes after it; then each new file, in volume order. A refused file is reported once
    * ('load-failed') and not read again until it changes; load() then rejects with the first.
+   * Change-only volumes after a broken one wait for it to be fixed.
    */
   private async loadFolder(): Promise<GazetteerLoadReport> {
     const refused: Error[] = [];
@@ -210,11 +213,16 @@ export class Gazetteer extends EventEmitter {
     }
     if (this.book instanceof Llpg || queue !== fresh) {
       for (const file of queue) {
+        // Changes after a refused volume wait for it: applying them without it would leave the gazetteer half updated.
+        if (this.heldAt && file.volume.fileType === 'C' && compareVolumes(file.volume, this.heldAt) > 0) continue;
         this.judged.set(file.path, file.signature);
         try {
           (await this.read(file.path))();
+          if (this.heldAt && compareVolumes(file.volume, this.heldAt) >= 0) this.heldAt = undefined;
         } catch (err) {
           refuse(err);
+          const outOfOrder = (err as GazetteerLoadError).code === 'GAZETTEER_VOLUME_REFUSED';
+          if (file.volume.fileType === 'C' && !outOfOrder) this.heldAt = file.volume;
         }
       }
     }

@@ -266,6 +266,31 @@ describe('gazetteer: LLPG extracts in DTF 7.3', () => {
         handle.release();
       }
     });
+
+    it('holds back the volumes after a broken one until it is replaced by a good one', async () => {
+      const folder = path.join(dir, 'held');
+      fs.mkdirSync(folder);
+      writeDtf(path.join(folder, 'v1.csv'), volume(1, 'F'), sampleRecords());
+      const broken = writeDtfWithCount(path.join(folder, 'v2.csv'), volume(2), [blpu('I', '100023399001'), lpi('I', { uprn: '100023399001', pao: { startNumber: 30 } })], 9);
+      writeDtf(path.join(folder, 'v3.csv'), volume(3), [blpu('U', '100023399001', 8)]);
+      writeDtf(path.join(folder, 'v4.csv'), volume(4), [blpu('U', '100023336957', 8)]);
+      const handle = openSharedGazetteer(folder, { watchIntervalMs: 50 });
+      try {
+        const err = await refused(handle.ready);
+        assert.match(err.message, /v2.csv was not loaded: 1 malformed row: line 4: the trailer counts 9 records, the file has 4/);
+        const g = handle.gazetteer;
+        assert.strictEqual(g.lastLoad!.version, '4405/2026-11-01/1', 'volumes 3 and 4 wait for volume 2');
+        assert.ok(g.validateUprn('100023336957').valid);
+
+        const caughtUp = new Promise<void>((resolve) => g.on('loaded', (report) => report.version.endsWith('/4') && resolve()));
+        writeDtf(broken, volume(2), [blpu('I', '100023399001'), lpi('I', { uprn: '100023399001', pao: { startNumber: 30 } })]);
+        await caughtUp;
+        assert.match((g.validateUprn('100023399001') as { reason: string }).reason, /historic/, 'volume 2 added it, volume 3 retired it');
+        assert.strictEqual(g.validateUprn('100023336957').valid, false, 'volume 4 applied');
+      } finally {
+        handle.release();
+      }
+    });
   });
 
   it('still reads the simple CSV extract, with its checksum as the version', async () => {
