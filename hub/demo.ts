@@ -22,7 +22,7 @@ export interface SftpLogin {
 /**
  * The environment the flows read the simulated back office from: SOAP endpoints and the
  * planning logon, the SFTP login (the simulators' embedded server unless another is
- * given), the folder of the gazetteer's DTF volumes. Variables with no value are left out.
+ * given), the gazetteer's latest DTF volume. Variables with no value are left out.
  */
 export function backOfficeEnvironment(sims: RunningSimulators, sftp: SftpLogin | undefined = sims.sftp): Record<string, string> {
   const variables: Record<string, string | undefined> = {
@@ -38,7 +38,7 @@ export function backOfficeEnvironment(sims: RunningSimulators, sftp: SftpLogin |
     SFTP_PASSWORD: sftp?.password,
     SFTP_PRIVATE_KEY: sftp?.privateKey,
     SFTP_HOST_FINGERPRINT: sftp?.hostKeyFingerprint,
-    GAZETTEER_FILE: sims.gazetteerFolder,
+    GAZETTEER_FILE: sims.gazetteerFile,
   };
   return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }

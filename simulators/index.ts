@@ -62,9 +62,9 @@ export interface SftpDetails {
 
 export interface RunningSimulators {
   population: Population;
-  /** the folder of the LLPG's DTF 7.3 volumes (what the hub's GAZETTEER_FILE names) */
+  /** the folder of the LLPG's DTF 7.3 volumes, each under its own name */
   gazetteerFolder: string;
-  /** the full extract in it (volume 1) */
+  /** the latest volume, replaced by each new one (what the demo hub's GAZETTEER_FILE names) */
   gazetteerFile: string;
   /** the gazetteer system: addProperties / retireProperties write change-only volumes */
   llpg: SimulatedLlpg;
@@ -98,7 +98,8 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
   const population = generatePopulation({ seed: options.seed, properties: options.properties });
   const gazetteerFolder = path.join(dataDir, 'gazetteer');
   const llpg = new SimulatedLlpg(gazetteerFolder, population.gazetteer);
-  const gazetteerFile = llpg.writeFull();
+  llpg.writeFull();
+  const gazetteerFile = llpg.current;
 
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {

@@ -5,9 +5,10 @@ import type { DtfVolume } from '../adapters/gazetteer/dtf';
 import type { GazetteerRecord } from './addresses';
 
 /**
- * The borough's gazetteer system: it exports the LLPG as NLPG DTF 7.3 into a folder, a
- * full extract at start and a change-only volume whenever properties are added or retired
- * during a run, as a council's gazetteer system does for its integrations.
+ * The borough's gazetteer system: it exports the LLPG as NLPG DTF 7.3, a full extract at
+ * start and a change-only volume whenever properties are added or retired during a run, as
+ * a council's gazetteer system does for its integrations. Each volume is kept in the folder
+ * under its own name, and also written to `current/llpg.csv`, the file the demo hub reads.
  */
 export const DEMO_CUSTODIAN = { custodianName: 'COUNCIL-HUB DEMO BOROUGH', custodianCode: '4405' };
 
@@ -82,12 +83,21 @@ export class SimulatedLlpg {
     return this.write('C', (volume) => dtfFile(volume, body));
   }
 
+  /** The latest volume, replaced by each new one: what the demo hub's GAZETTEER_FILE names. */
+  get current(): string {
+    return path.join(this.folder, 'current', 'llpg.csv');
+  }
+
   /** Written under a temporary name and renamed, so that a reader never sees half a file. */
   private write(fileType: 'F' | 'C', content: (volume: DtfVolume) => string): string {
     const volume: DtfVolume = { ...DEMO_CUSTODIAN, processDate: this.processDate, volumeNumber: ++this.volumeNumber, fileType };
     const file = path.join(this.folder, `${DEMO_CUSTODIAN.custodianCode}_${this.processDate.replace(/-/g, '')}_${String(volume.volumeNumber).padStart(6, '0')}_${fileType}.csv`);
-    fs.writeFileSync(`${file}.part`, content(volume));
-    fs.renameSync(`${file}.part`, file);
+    const text = content(volume);
+    for (const target of [file, this.current]) {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(`${target}.part`, text);
+      fs.renameSync(`${target}.part`, target);
+    }
     return file;
   }
 }

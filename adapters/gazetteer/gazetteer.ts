@@ -119,6 +119,8 @@ export class Gazetteer extends EventEmitter {
   private readonly judged = new Map<string, string>();
   /** Folder mode: a change-only volume that was refused; later ones wait until it is replaced by a good one, or a newer full file arrives. */
   private heldAt?: DtfVolume;
+  /** Folder mode: the folder as the last load saw it; the poller loads again when it differs. */
+  private listed?: string;
 
   constructor(readonly file: string) {
     super();
@@ -190,7 +192,9 @@ export class Gazetteer extends EventEmitter {
       this.emit('load-failed', err);
     };
     const fresh: Array<{ path: string; signature: string; volume: DtfVolume }> = [];
-    for (const file of await folderFiles(this.file)) {
+    const files = await folderFiles(this.file);
+    this.listed = JSON.stringify(files);
+    for (const file of files) {
       if (this.judged.get(file.path) === file.signature) continue;
       try {
         fresh.push({ ...file, volume: await readDtfVolume(file.path) });
@@ -246,14 +250,10 @@ export class Gazetteer extends EventEmitter {
       });
     };
     if (fs.statSync(this.file, { throwIfNoEntry: false })?.isDirectory()) {
-      let seen = '';
       const poll = async () => {
         const listing = JSON.stringify(await folderFiles(this.file).catch(() => []));
-        if (listing === seen) return;
-        seen = listing;
-        reload();
+        if (listing !== this.listed && !this.loading) reload();
       };
-      void poll();
       this.poller = setInterval(() => void poll(), intervalMs);
       this.poller.unref();
       return;
