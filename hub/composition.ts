@@ -5,6 +5,7 @@ import type { CrossReferenceStore } from '../adapters/people/cross-references';
 import type { HubConfig } from './config';
 import { RedisCursors, SqliteCursors, type CursorStore } from './cursors';
 import { rabbitmqHealth, redisHealth } from './dependencies';
+import { GazetteerVersions } from './gazetteer-versions';
 import { HealthChecks } from './health';
 import { heldAddress } from './held-address';
 import { Journal, deliveryTag, messageTag } from './journal/journal';
@@ -38,6 +39,8 @@ export interface HubStores {
   payments: PaymentRegister & LedgerBatches;
   mappings: MappingLibrary;
   health: HealthChecks;
+  /** The gazetteer version each node uses, shown on /healthz and kept in Redis for the other instances. */
+  gazetteerVersions: GazetteerVersions;
   /** The shared Redis client (HUB_STORE=redis). */
   redis?: Redis;
   sqlite?: Database.Database;
@@ -92,6 +95,8 @@ export function openStores(config: HubConfig): HubStores {
     });
   }
   if (config.rabbitmqUrl) health.register('rabbitmq', rabbitmqHealth(config.rabbitmqUrl));
+  const gazetteerVersions = new GazetteerVersions(settings.instance, redis, settings.redisPrefix);
+  health.register('gazetteer', () => gazetteerVersions.describe());
   const journal = new Journal({
     store: journalStore,
     instance: settings.instance,
@@ -107,6 +112,7 @@ export function openStores(config: HubConfig): HubStores {
     payments,
     mappings,
     health,
+    gazetteerVersions,
     redis,
     sqlite,
     async close() {
@@ -186,5 +192,6 @@ export function hubPortOf(config: HubConfig, stores: HubStores, settlement: Sett
     ledgerBatches: stores.payments,
     sharedRedis: stores.redis,
     redisPrefix: config.journal.redisPrefix,
+    gazetteerVersions: stores.gazetteerVersions,
   };
 }

@@ -22,7 +22,7 @@ export interface SftpLogin {
 /**
  * The environment the flows read the simulated back office from: SOAP endpoints and the
  * planning logon, the SFTP login (the simulators' embedded server unless another is
- * given), the gazetteer extract. Variables with no value are left out.
+ * given), the gazetteer's latest DTF volume. Variables with no value are left out.
  */
 export function backOfficeEnvironment(sims: RunningSimulators, sftp: SftpLogin | undefined = sims.sftp): Record<string, string> {
   const variables: Record<string, string | undefined> = {

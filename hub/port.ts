@@ -36,6 +36,20 @@ export interface HubPort {
   readonly sharedRedis?: Redis;
   /** Prefix of every key the hub keeps in Redis. */
   readonly redisPrefix: string;
+  /** Where gazetteer nodes say which version they answer from (for /healthz and the other instances). */
+  readonly gazetteerVersions?: GazetteerVersionsPort;
+}
+
+/** One gazetteer in use: its file or folder and version (a DTF volume, or a CSV checksum). */
+export interface GazetteerInUse {
+  file: string;
+  version: string;
+  addresses: number;
+  loadedAt: string;
+}
+
+export interface GazetteerVersionsPort {
+  record(entry: GazetteerInUse): Promise<void>;
 }
 
 /** What the journal, delivery and outcome nodes may ask of the journal. */

@@ -8,14 +8,16 @@ import { GovukPaySimulator } from './govuk-pay';
 import { HousingSimulator } from './housing';
 import { PaymentsSimulator } from './payments';
 import { PlanningCredentials, PlanningSimulator } from './planning';
-import { Population, generatePopulation, writeGazetteer } from './population';
+import { SimulatedLlpg } from './llpg';
+import { Population, generatePopulation } from './population';
 import { RevenuesSimulator } from './revenues';
 import { EmbeddedSftpServer, generateSshKeyPair, startEmbeddedSftp } from './sftp-server';
 
 /**
  * Starts every back-office simulator in this process: CRM, planning and housing over
  * SOAP, revenues, finance and payments on a folder served by an embedded SFTP server, one
- * control server for all of them, and the gazetteer file. The hub's demo profile calls it.
+ * control server for all of them, and the gazetteer system's DTF 7.3 volumes. The hub's demo
+ * profile calls it.
  */
 export interface SimulatorsOptions {
   /** default 127.0.0.1 */
@@ -60,8 +62,12 @@ export interface SftpDetails {
 
 export interface RunningSimulators {
   population: Population;
-  /** the LLPG extract CSV */
+  /** the folder of the LLPG's DTF 7.3 volumes, each under its own name */
+  gazetteerFolder: string;
+  /** the latest volume, replaced by each new one (what the demo hub's GAZETTEER_FILE names) */
   gazetteerFile: string;
+  /** the gazetteer system: addProperties / retireProperties write change-only volumes */
+  llpg: SimulatedLlpg;
   /** the folder served over SFTP (revenues/, finance/, payments/ under it) */
   sftpRoot: string;
   /** SOAP endpoints; each WSDL at endpoint + '?wsdl' */
@@ -90,8 +96,10 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
   const sftpRoot = path.join(dataDir, 'sftp');
   fs.mkdirSync(sftpRoot, { recursive: true });
   const population = generatePopulation({ seed: options.seed, properties: options.properties });
-  const gazetteerFile = path.join(dataDir, 'gazetteer', 'llpg.csv');
-  writeGazetteer(gazetteerFile, population.gazetteer);
+  const gazetteerFolder = path.join(dataDir, 'gazetteer');
+  const llpg = new SimulatedLlpg(gazetteerFolder, population.gazetteer);
+  llpg.writeFull();
+  const gazetteerFile = llpg.current;
 
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async () => {
@@ -132,7 +140,9 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
 
     return {
       population,
+      gazetteerFolder,
       gazetteerFile,
+      llpg,
       sftpRoot,
       endpoints: { crm: crm.endpoint, planning: planning.endpoint, housing: housing.endpoint },
       sftp,
@@ -149,6 +159,7 @@ export async function startSimulators(options: SimulatorsOptions = {}): Promise<
 }
 
 export { generatePopulation, writeGazetteer, gazetteerCsv } from './population';
+export { SimulatedLlpg, gazetteerDtf } from './llpg';
 export type { Population } from './population';
 export { CrmSimulator } from './crm';
 export { PlanningSimulator, DEFAULT_PLANNING_CREDENTIALS, SESSION_COOKIE } from './planning';

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     `  housing   ${running.endpoints.housing}?wsdl`,
     `  SFTP      sftp://${running.sftp!.username}@${running.sftp!.host}:${running.sftp!.port}  password "${running.sftp!.password}", host key ${running.sftp!.hostKeyFingerprint}`,
     `            root ${running.sftpRoot} (revenues/, finance/, payments/)`,
-    `  gazetteer ${running.gazetteerFile}`,
+    `  gazetteer ${running.gazetteerFile} (latest DTF 7.3 volume; every volume in ${running.gazetteerFolder})`,
     `  control   ${running.controlUrl}/<crm|planning|housing|revenues|finance|payments>`,
   ];
   console.log(lines.join('\n'));

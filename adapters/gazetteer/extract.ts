@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import fs from 'fs';
 import { parse } from 'csv-parse';
 import { normalisePostcode } from '../address/postcode';
@@ -16,9 +17,9 @@ export const EXTRACT_COLUMNS = [
   'uprn', 'usrn', 'saon', 'paon', 'street_description', 'locality', 'town_name', 'post_town', 'postcode', 'x', 'y', 'logical_status',
 ] as const;
 
-/** 1 approved, 6 provisional, 8 historic. */
-export type LogicalStatus = 1 | 6 | 8;
-export const LOGICAL_STATUS_NAMES: Record<LogicalStatus, string> = { 1: 'approved', 6: 'provisional', 8: 'historic' };
+/** 1 approved, 3 alternative (DTF LPIs only), 6 provisional, 8 historic, 9 rejected (DTF only). */
+export type LogicalStatus = 1 | 3 | 6 | 8 | 9;
+export const LOGICAL_STATUS_NAMES: Record<LogicalStatus, string> = { 1: 'approved', 3: 'alternative', 6: 'provisional', 8: 'historic', 9: 'rejected' };
 
 /** One gazetteer address. Postcode, town and post town may be blank for a non-postal record. */
 export interface GazetteerRecord extends Bs7666Address {
@@ -38,21 +39,45 @@ export interface ExtractProblem {
 const MAX_PROBLEMS_LISTED = 50;
 
 /**
- * The extract did not load: GAZETTEER_UNREADABLE (the file cannot be read) or
- * GAZETTEER_MALFORMED (rows are wrong). Transient: a message meets it only while the
+ * The extract did not load: GAZETTEER_UNREADABLE (the file cannot be read),
+ * GAZETTEER_MALFORMED (rows are wrong) or GAZETTEER_VOLUME_REFUSED (a DTF volume that is
+ * older than, or the same as, the one in use, or a change-only volume with nothing to apply to). Transient: a message meets it only while the
  * gazetteer has no extract at all, and the fault is in the hub's reference data, not in
  * the message; the gazetteer watches the file and loads the next good extract by itself,
  * so a retry after that succeeds without anyone replaying (past the retries, dead letters).
  */
 export class GazetteerLoadError extends HubError {
   /** `problems` empty with a `reason`: the file could not be read at all. */
-  constructor(readonly file: string, readonly problems: ExtractProblem[], readonly problemCount: number, reason?: string) {
+  constructor(readonly file: string, readonly problems: ExtractProblem[], readonly problemCount: number, readonly reason?: string, code = 'GAZETTEER_UNREADABLE') {
     const listed = problems.map((p) => `line ${p.line}: ${p.message}`).join('; ');
     const more = problemCount > problems.length ? ` (and ${problemCount - problems.length} more)` : '';
-    super(reason ? 'GAZETTEER_UNREADABLE' : 'GAZETTEER_MALFORMED', reason
+    super(reason ? code : 'GAZETTEER_MALFORMED', reason
       ? `gazetteer extract ${file} was not loaded: ${reason}`
       : `gazetteer extract ${file} was not loaded: ${problemCount} malformed row${problemCount === 1 ? '' : 's'}: ${listed}${more}`, { transient: true });
     this.name = 'GazetteerLoadError';
+  }
+
+  /** The first reason, short enough for a node's status: "line 7: ..." or the reason. */
+  get summary(): string {
+    if (this.reason) return this.reason;
+    const first = this.problems[0];
+    const more = this.problemCount > 1 ? ` (+${this.problemCount - 1} more)` : '';
+    return first ? `line ${first.line}: ${first.message}${more}` : 'refused';
+  }
+}
+
+/** Collects a load's problems: every one counted, the first MAX_PROBLEMS_LISTED kept. */
+export class ProblemList {
+  readonly listed: ExtractProblem[] = [];
+  count = 0;
+
+  add(line: number, message: string): void {
+    this.count++;
+    if (this.listed.length < MAX_PROBLEMS_LISTED) this.listed.push({ line, message });
+  }
+
+  throwIfAny(file: string): void {
+    if (this.count > 0) throw new GazetteerLoadError(file, this.listed, this.count);
   }
 }
 
@@ -106,21 +131,20 @@ function toRecord(fields: string[]): GazetteerRecord | string[] {
 
 /** Streams the extract and returns its records, or throws GazetteerLoadError. */
 export async function readExtract(file: string): Promise<GazetteerRecord[]> {
+  return (await readCsvExtract(file)).records;
+}
+
+/** The records, and the file's checksum (the version of a CSV extract, which has no volume number). */
+export async function readCsvExtract(file: string): Promise<{ records: GazetteerRecord[]; checksum: string }> {
   const records: GazetteerRecord[] = [];
-  const problems: ExtractProblem[] = [];
-  let problemCount = 0;
-  const report = (line: number, message: string) => {
-    problemCount++;
-    if (problems.length < MAX_PROBLEMS_LISTED) problems.push({ line, message });
-  };
+  const problems = new ProblemList();
+  const report = (line: number, message: string) => problems.add(line, message);
   const seen = new Map<string, number>();
   let headerSeen = false;
 
-  const input = fs.createReadStream(file);
-  const parser = input.pipe(parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true }));
-  input.on('error', (err) => parser.destroy(err));
+  const { input, parser, checksum } = openCsv(file);
   try {
-    for await (const { record: fields, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const { record: fields, info } of parser) {
       if (!headerSeen) {
         headerSeen = true;
         const header = fields.map((f) => f.trim().toLowerCase()).join(',');
@@ -144,16 +168,31 @@ export async function readExtract(file: string): Promise<GazetteerRecord[]> {
       records.push(result);
     }
   } catch (err) {
-    const e = err as NodeJS.ErrnoException & { lines?: number };
-    if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') {
-      throw new GazetteerLoadError(file, [], 0, `cannot read the file (${e.code})`);
-    }
-    // csv-parse stops at a quoting fault; it says on which line.
-    report(e.lines ?? 0, e.message);
+    readFailure(file, err, problems);
   } finally {
     input.destroy();
   }
   if (!headerSeen) report(1, 'the extract is empty (no header row)');
-  if (problemCount > 0) throw new GazetteerLoadError(file, problems, problemCount);
-  return records;
+  problems.throwIfAny(file);
+  return { records, checksum: `sha256:${checksum.digest('hex').slice(0, 16)}` };
+}
+
+/** A streaming CSV reader of the file (quoted fields, line numbers), hashing what it reads. */
+export function openCsv(file: string) {
+  const input = fs.createReadStream(file);
+  const checksum = createHash('sha256');
+  input.on('data', (chunk) => checksum.update(chunk));
+  const parser = input.pipe(parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true }));
+  input.on('error', (err) => parser.destroy(err));
+  return { input, parser: parser as AsyncIterable<{ record: string[]; info: { lines: number } }>, checksum };
+}
+
+/** A file that cannot be read throws at once; a CSV fault becomes a problem with its line. */
+export function readFailure(file: string, err: unknown, problems: ProblemList): void {
+  const e = err as NodeJS.ErrnoException & { lines?: number };
+  if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') {
+    throw new GazetteerLoadError(file, [], 0, `cannot read the file (${e.code})`);
+  }
+  // csv-parse stops at a quoting fault; it says on which line.
+  problems.add(e.lines ?? 0, e.message);
 }

@@ -1,7 +1,8 @@
 import path from 'path';
 import type { NodeAPI, NodeDef, Node, Send, Done } from '../types';
 import { getMessageProperty, setMessageProperty } from '../types';
-import { openSharedGazetteer, type GazetteerCandidate, type GazetteerLoadReport } from '../../adapters/gazetteer';
+import { GazetteerLoadError, openSharedGazetteer, type GazetteerCandidate, type GazetteerLoadReport } from '../../adapters/gazetteer';
+import { hubPort } from '../port';
 
 interface GazetteerNodeDef extends NodeDef {
   file: string;
@@ -33,19 +34,29 @@ export = function register(RED: NodeAPI) {
     }
     const handle = openSharedGazetteer(path.resolve(config.file));
     const { gazetteer } = handle;
-    const onLoaded = (report: GazetteerLoadReport) =>
-      this.status({ fill: 'green', shape: 'dot', text: `${report.records} addresses` });
+    const versions = hubPort(RED).gazetteerVersions;
+    const onLoaded = (report: GazetteerLoadReport) => {
+      this.status({ fill: 'green', shape: 'dot', text: `${report.records} addresses, ${report.version}` });
+      versions?.record({ file: report.file, version: report.version, addresses: report.records, loadedAt: report.loadedAt.toISOString() })
+        .catch((err: Error) => this.warn(`gazetteer version ${report.version} not recorded in the shared store: ${err.message}`));
+    };
+    // The status names why a file was refused; the log has every problem with its line.
+    const showRefused = (err: Error) => {
+      const reason = err instanceof GazetteerLoadError ? err.summary : err.message;
+      const kept = gazetteer.lastLoad ? `, ${gazetteer.lastLoad.version} in use` : '';
+      this.status({ fill: gazetteer.loaded ? 'yellow' : 'red', shape: 'ring', text: `refused: ${reason}${kept}` });
+    };
     const onFailed = (err: Error) => {
-      this.status({ fill: gazetteer.loaded ? 'yellow' : 'red', shape: 'ring', text: gazetteer.loaded ? 'gazetteer.status.reload-failed' : 'gazetteer.status.load-failed' });
+      showRefused(err);
       this.error(err.message);
     };
     gazetteer.on('loaded', onLoaded);
     gazetteer.on('load-failed', onFailed);
     if (gazetteer.lastLoad) onLoaded(gazetteer.lastLoad);
     else this.status({ fill: 'yellow', shape: 'ring', text: 'gazetteer.status.loading' });
-    handle.ready.catch(() => {
+    handle.ready.catch((err: Error) => {
       // also for a node that opened the file after its first load had failed (the event came before it listened)
-      if (!gazetteer.loaded) this.status({ fill: 'red', shape: 'ring', text: 'gazetteer.status.load-failed' });
+      if (!gazetteer.loaded) showRefused(err);
     });
 
     this.on('input', async (msg, send: Send, done: Done) => {

@@ -11,12 +11,13 @@ import { AddressLinesError, MappingError, MappingLibrary, addressLines, toDate }
 import { InvalidPostcodeError, normalisePostcode } from '../../adapters/address/postcode';
 import { LookupInputError, findPerson, type LookupSystem } from '../../adapters/people/lookup';
 import type { CrossReferenceStore } from '../../adapters/people/cross-references';
-import { Gazetteer, GazetteerLoadError, readExtract } from '../../adapters/gazetteer';
+import { Gazetteer, GazetteerLoadError, readDtf, readExtract } from '../../adapters/gazetteer';
 import { RevenuesFileError, buildRequestFile, parseAckFile, requestFileForAck, type RevenuesRequestRow } from '../../adapters/revenues/files';
 import { RequestBatch } from '../../adapters/revenues/batch';
 import { SharingPolicy, SharingRulesError, parseSharingRules } from '../../adapters/sharing';
 import { classifyError as journalClassifyError, describeError } from '../../hub/journal/retry';
 import { SAMPLE_ROWS, tempFolder, writeExtract } from '../gazetteer/extract-fixture';
+import { blpu, volume, writeDtf } from '../gazetteer/dtf-fixture';
 import { startPlanningPeer, type PlanningPeer } from '../protocols/support-soap-planning';
 import { freePort } from '../support/ports';
 
@@ -428,6 +429,8 @@ describe('the error contract (adapters/errors.ts)', () => {
         assertContract(malformed, { type: GazetteerLoadError, code: 'GAZETTEER_MALFORMED', transient: true, message: /1 malformed row: line 13: postcode "NOT A POSTCODE"/ });
         assert.strictEqual(malformed.problemCount, 1);
         assertContract(thrown(() => new Gazetteer(file).validateUprn('100023336956')), { type: HubError, code: 'GAZETTEER_NOT_LOADED', transient: true, message: /has not loaded/ });
+        const changeOnly = writeDtf(path.join(dir, 'volume-2.csv'), volume(2), [blpu('U', '100023336956', 8)]);
+        assertContract(await rejected(readDtf(changeOnly)), { type: GazetteerLoadError, code: 'GAZETTEER_VOLUME_REFUSED', transient: true, message: /line 1: change-only volume 4405\/2026-11-01\/2 has no full DTF extract/ });
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

@@ -9,14 +9,16 @@ import { flowsDir } from '../../hub/paths';
  * Start-up is tested with the demo tab only: the change-of-address tab would join the CRM's
  * queue on the shared broker and take events meant for the end-to-end tests.
  */
-function demoOnlyFlowFile(): string {
+function demoOnlyFlowFile(extra: object[] = []): string {
   const flows = JSON.parse(fs.readFileSync(path.join(flowsDir, 'flows.json'), 'utf8')) as Array<{ id: string; z?: string }>;
-  const demo = flows.filter((n) => n.id === 'demo.tab' || n.z === 'demo.tab');
+  const demo = [...flows.filter((n) => n.id === 'demo.tab' || n.z === 'demo.tab'), ...extra];
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'council-hub-flows-')), 'flows.json');
   fs.writeFileSync(file, JSON.stringify(demo));
   return file;
 }
 import { freePort } from '../support/ports';
+import { sampleRecords, volume, writeDtf } from '../gazetteer/dtf-fixture';
+import { until } from '../planning/support';
 
 const DEMO_PASSWORD = 'council-hub-demo';
 
@@ -24,14 +26,20 @@ describe('hub start-up, security, health and metrics (real process)', function (
   this.timeout(60000);
   let hub: HubProcess;
 
+  // A gazetteer node on a folder of DTF volumes, for the version /healthz reports.
+  const gazetteerFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'council-hub-llpg-'));
+  const gazetteerNode = { id: 'demo.gazetteer', type: 'gazetteer', z: 'demo.tab', file: '${GAZETTEER_FILE}', addresses: 'payload', wires: [[], []] };
+
   before(async () => {
+    writeDtf(path.join(gazetteerFolder, 'volume-1.csv'), volume(1, 'F'), sampleRecords());
     hub = await startHubProcess({
-      flowFile: demoOnlyFlowFile(),
-      env: { RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672', REDIS_URL: 'redis://127.0.0.1:6379' },
+      flowFile: demoOnlyFlowFile([gazetteerNode]),
+      env: { RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672', REDIS_URL: 'redis://127.0.0.1:6379', GAZETTEER_FILE: gazetteerFolder },
     });
   });
   after(async () => {
     await hub?.stop();
+    fs.rmSync(gazetteerFolder, { recursive: true, force: true });
   });
 
   it('says where the editor is and how to log in', () => {
@@ -121,6 +129,15 @@ describe('hub start-up, security, health and metrics (real process)', function (
     assert.strictEqual(response.status, 200, JSON.stringify(body));
     assert.strictEqual(body.status, 'up');
     for (const dependency of ['store', 'rabbitmq', 'redis']) assert.strictEqual(body.dependencies[dependency]?.status, 'up', dependency);
+  });
+
+  it('reports on /healthz the gazetteer version this instance answers from', async () => {
+    let detail = '';
+    await until(async () => {
+      detail = ((await (await fetch(`${hub.url}/healthz`)).json()) as any).dependencies.gazetteer?.detail ?? '';
+      return !detail.startsWith('no gazetteer');
+    }, 'the gazetteer to load');
+    assert.strictEqual(detail, `${gazetteerFolder}: 4405/2026-11-01/1 (10 addresses)`);
   });
 
   it('serves Prometheus metrics', async () => {

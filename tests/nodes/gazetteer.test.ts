@@ -3,7 +3,13 @@ import fs from 'fs';
 import path from 'path';
 import helper from 'node-red-node-test-helper';
 import gazetteerNode from '../../nodes/gazetteer/gazetteer';
+import Redis from 'ioredis';
 import { SAMPLE_ROWS, extractLine, tempFolder, writeExtract } from '../gazetteer/extract-fixture';
+import { blpu, sampleRecords, volume, writeDtf, writeDtfWithCount } from '../gazetteer/dtf-fixture';
+import { GazetteerVersions } from '../../hub/gazetteer-versions';
+import { PORT_SETTING } from '../../hub/port';
+import { testPort } from '../support/test-port';
+import { until } from '../planning/support';
 
 helper.init(require.resolve('node-red'));
 
@@ -93,4 +99,47 @@ describe('gazetteer node', () => {
     helper.getNode('g').receive({ payload: {} });
     assert.match((await caught).error.message, /no extract file is configured/);
   });
+
+  describe('with a DTF extract, inside the hub (its port, the shared Redis)', () => {
+    let redis: Redis;
+    let hub: ReturnType<typeof testPort>;
+    const prefix = `test:gazetteer-node:${process.pid}:${Date.now()}:`;
+    before(() => {
+      redis = new Redis('redis://127.0.0.1:6379');
+      hub = testPort();
+    });
+    after(async () => {
+      helper.settings({});
+      hub.close();
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    });
+
+    it('a refused volume leaves the old gazetteer answering and the status names the reason; the version in use is shared', async () => {
+      const versions = new GazetteerVersions('instance-a', redis, prefix);
+      const otherInstance = new GazetteerVersions('instance-b', redis, prefix);
+      helper.settings({ [PORT_SETTING]: { ...hub.port, gazetteerVersions: versions } });
+      const file = writeDtf(path.join(dir, 'llpg-dtf.csv'), volume(1, 'F'), sampleRecords());
+      await helper.load([gazetteerNode as any, catchNode], flow(file, 'payload'));
+      const node = helper.getNode('g');
+      const statuses = (): string[] => node.status.getCalls().map((c: any) => String(c.args[0].text));
+      await until(() => statuses().includes('10 addresses, 4405/2026-11-01/1'), 'the loaded status');
+
+      await until(async () => (await otherInstance.shared()).some((e) => e.instance === 'instance-a' && e.version === '4405/2026-11-01/1'), 'the version in Redis');
+      await otherInstance.record({ file: path.resolve(file), version: '4405/2026-10-01/1', addresses: 9, loadedAt: new Date().toISOString() });
+      assert.strictEqual(await versions.describe(), `${path.resolve(file)}: 4405/2026-11-01/1 (10 addresses); instance instance-b uses 4405/2026-10-01/1`);
+
+      writeDtfWithCount(file, volume(2), [blpu('U', '100023336957', 8)], 9);
+      await until(() => statuses().some((t) => t.startsWith('refused:')), 'the refused status');
+      assert.deepStrictEqual(statuses().filter((t) => t.startsWith('refused:')), ['refused: line 3: the trailer counts 9 records, the file has 3, 4405/2026-11-01/1 in use']);
+      assert.ok(node.status.calledWithMatch({ fill: 'yellow' }));
+
+      const enriched = next('enriched');
+      node.receive({ payload: { uprn: '100023336957' } });
+      const msg = await enriched;
+      assert.deepStrictEqual([msg.payload.saon, msg.payload.paon, msg.payload.streetDescription], ['FLAT 1', '12', 'HIGH STREET'], 'the volume that would retire it was refused');
+    });
+  });
 });
+
