@@ -40,9 +40,24 @@ function journalledId(msg: any): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/** A journalled message on its way through the flow: copies in transit, and hops at work. */
+interface Journey {
+  messageId: string;
+  inTransit: number;
+  atWork: number;
+  since: number;
+}
+
+/** A journey not heard of for this long is forgotten (a node that never finished): a restart runs it again. */
+const JOURNEY_FORGOTTEN_MS = 60 * 60 * 1000;
+
 export class FlowTracker {
   /** The message as it entered each hop under way, for a retry from that node. */
   private readonly snapshots = new Map<Hop, StoredMessage>();
+  /** Journalled messages under way, by Node-RED's _msgid, until their journey has run to its end. */
+  private readonly journeys = new Map<string, Journey>();
+  /** The hops counted as at work on a journey. */
+  private readonly counted = new Set<Hop>();
   private hopBuffer: JournalHop[] = [];
   private readonly queued: RunTask[] = [];
   private ready = false;
@@ -63,6 +78,8 @@ export class FlowTracker {
   /** Subscribes to the observer and starts the retry poller; runs recovery once the flows start. */
   start(): void {
     this.unsubscribe = this.runtime.observer.subscribe({
+      sent: (msgid, msg) => this.sent(msgid, msg),
+      arrived: (msgid) => this.arrived(msgid),
       entered: (hop) => this.entered(hop),
       failed: (hop, error) => this.failed(hop, error),
       finished: (hop) => this.finished(hop),
@@ -71,7 +88,10 @@ export class FlowTracker {
     this.runtime.events.on('flows:started', this.onStarted);
     this.runtime.events.on('flows:stopped', this.onStopped);
     const poll = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
-    const flush = setInterval(() => void this.flushHops(), 250);
+    const flush = setInterval(() => {
+      void this.flushHops();
+      this.forgetOldJourneys();
+    }, 250);
     const prune = setInterval(() => void this.prune(), this.options.pruneEveryMs ?? 60 * 60 * 1000);
     this.timers = [poll, flush, prune];
     for (const t of this.timers) t.unref();
@@ -106,7 +126,51 @@ export class FlowTracker {
 
   // ---- observer events (they must never throw or hold the message up) -------------------
 
+  // A journey has run to its end when no copy of the message is in transit and no node is
+  // at work on it (as hub/runtime/settlement.ts counts). Then its message is 'routed'.
+  private sent(msgid: string, msg: unknown): void {
+    const messageId = journalledId(msg);
+    if (!messageId) return;
+    let journey = this.journeys.get(msgid);
+    if (!journey || journey.messageId !== messageId) {
+      journey = { messageId, inTransit: 0, atWork: 0, since: Date.now() };
+      this.journeys.set(msgid, journey);
+    }
+    journey.inTransit += 1;
+  }
+
+  private arrived(msgid: string): void {
+    const journey = this.journeys.get(msgid);
+    if (!journey) return;
+    journey.inTransit = Math.max(0, journey.inTransit - 1);
+    this.completeIfIdle(msgid);
+  }
+
+  private completeIfIdle(msgid: string): void {
+    const journey = this.journeys.get(msgid);
+    if (!journey || journey.inTransit > 0 || journey.atWork > 0) return;
+    // A tick later: a Catch or a send from the finishing node may still be on its way.
+    setImmediate(() => {
+      const again = this.journeys.get(msgid);
+      if (again !== journey || again.inTransit > 0 || again.atWork > 0) return;
+      this.journeys.delete(msgid);
+      this.journal.journeyComplete(journey.messageId).catch((err) => this.warn(`could not record that message ${journey.messageId} has run its journey: ${(err as Error).message}`));
+    });
+  }
+
+  private forgetOldJourneys(): void {
+    const before = Date.now() - JOURNEY_FORGOTTEN_MS;
+    for (const [msgid, journey] of this.journeys) if (journey.since < before) this.journeys.delete(msgid);
+    if (!this.journeys.size) this.counted.clear();
+  }
+
   private entered(hop: Hop): void {
+    const journey = this.journeys.get(hop.msgid);
+    if (journey && journalledId(hop.msg) === journey.messageId) {
+      journey.inTransit = Math.max(0, journey.inTransit - 1);
+      journey.atWork += 1;
+      this.counted.add(hop);
+    }
     if (!journalledId(hop.msg)) return;
     try {
       this.snapshots.set(hop, storableMessage(hop.msg));
@@ -131,6 +195,12 @@ export class FlowTracker {
     const messageId = journalledId(hop.msg);
     const snapshot = this.snapshots.get(hop);
     this.snapshots.delete(hop);
+    const journey = this.journeys.get(hop.msgid);
+    if (journey) {
+      // The journal node's own hop was not counted: the message had no tag when it entered.
+      if (this.counted.delete(hop)) journey.atWork = Math.max(0, journey.atWork - 1);
+      this.completeIfIdle(hop.msgid);
+    } else this.counted.delete(hop);
     if (!messageId) return;
     this.recordHop(hop, messageId, snapshot);
     const delivery = (snapshot ?? hop.msg).delivery as { id?: string; target?: string } | undefined;

@@ -127,6 +127,8 @@ const replayable: readonly DeliveryStatus[] = ['failed', 'dead', 'needs-attentio
 const discardable: readonly DeliveryStatus[] = ['pending', 'failed', 'dead', 'needs-attention'];
 /** Statuses a target's late answer may settle (see answer()). */
 const answerable: readonly DeliveryStatus[] = ['awaiting-answer', 'failed', 'in-flight'];
+/** After a restart, interrupted deliveries wait this long, so that messages run again from their start find them waiting. */
+const RECOVERY_HEAD_START_MS = 1000;
 
 /** One delivery per (message, target, key): its id is derived from them, so a message run
  * through the flow again finds the delivery it already has instead of making another. */
@@ -237,7 +239,26 @@ export class Journal extends EventEmitter {
     return `${target}\n${key}`;
   }
 
-  /** Marks the message routed (it has deliveries now) as part of a change. */
+  /**
+   * The message's journey through the flow has run to its end (every branch reached its
+   * delivery, or stopped): it is 'routed', and a restart no longer runs it from the start.
+   * Until then a restart runs it again from its journal node, meeting the deliveries it has.
+   */
+  async journeyComplete(messageId: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const changes = await this.routed(messageId);
+      if (!changes.length) return false;
+      try {
+        await this.store.commit({ messages: changes });
+        return true;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err; // changed meanwhile: look again
+      }
+    }
+    return false;
+  }
+
+  /** Marks the message routed (its journey has run, or a failure took it over) as part of a change. */
   private async routed(messageId: string): Promise<MessageRecord[]> {
     const message = await this.store.getMessage(messageId);
     if (!message || message.status === 'routed') return [];
@@ -322,7 +343,9 @@ export class Journal extends EventEmitter {
       tagged.resume = { nodeId: input.nodeId, how: 'send', msg: { ...input.msg, delivery: deliveryTag(tagged) } };
       const before = new Map<string, DeliveryRecord | undefined>();
       const latest = await this.store.latestDelivery(target, key);
-      const messages = await this.routed(messageId);
+      // The message stays 'received' until its whole journey through the flow has run
+      // (journeyComplete): a crash between its first delivery and its last must not lose the others.
+      const messages: MessageRecord[] = [];
       // A timeline keeps every entry: an update that arrives late is still added.
       if (!tagged.timeline && latest && isNewer(latest, tagged)) {
         const stale: DeliveryRecord = { ...tagged, status: 'superseded', supersededBy: latest.id, settledAt: now, reason: `a newer change (delivery ${latest.id}) was already ${latest.status}` };
@@ -615,7 +638,7 @@ export class Journal extends EventEmitter {
 
   /**
    * After a restart: deliveries this instance had in flight are retried now (the attempt
-   * was interrupted, not refused), and messages it stored but never routed run again from
+   * was interrupted, not refused), and messages whose journey had not run to its end run again from
    * the start of their journey. Targets are idempotent on the delivery's idempotency key,
    * and the delivery node skips deliveries already done, so nothing reaches a target twice.
    * Deliveries awaiting a target's answer are left to wait for it.
@@ -629,7 +652,8 @@ export class Journal extends EventEmitter {
         if (current?.status !== 'in-flight' || current.owner !== this.instance) return;
         const { owner: _owner, ...rest } = current;
         const lastError: DeliveryError = { message: 'the hub stopped while this delivery was in flight', classification: 'transient', at: now };
-        await this.commit({ deliveries: [{ ...rest, status: 'failed', lastError, nextAttemptAt: now, updatedAt: now, version: current.version + 1 }] }, new Map([[d.id, current]]));
+        // A second later: a message run again from its start (below) meets it as waiting, not in flight.
+        await this.commit({ deliveries: [{ ...rest, status: 'failed', lastError, nextAttemptAt: now + RECOVERY_HEAD_START_MS, updatedAt: now, version: current.version + 1 }] }, new Map([[d.id, current]]));
       });
     }
     const messages = await this.store.receivedMessages(this.instance);

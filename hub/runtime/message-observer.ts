@@ -37,7 +37,8 @@ export interface Hop {
 }
 
 export interface MessageListener {
-  sent?(msgid: string): void;
+  /** msg: the message as sent (the journey tracker needs its journal tag). */
+  sent?(msgid: string, msg?: unknown): void;
   arrived?(msgid: string): void;
   entered?(hop: Hop): void;
   failed?(hop: Hop, error: unknown): void;
@@ -169,7 +170,7 @@ export class MessageObserver {
   private onSend(events: any[]): void {
     for (const event of events) {
       const msgid = event?.msg?._msgid;
-      if (typeof msgid === 'string') this.emit('sent', msgid);
+      if (typeof msgid === 'string') this.emit('sent', msgid, event.msg);
     }
   }
 

@@ -116,7 +116,7 @@ for (const store of ['sqlite', 'redis'] as const) {
       });
       assert.deepStrictEqual(target.appliedFor('P1'), ['1 Old Road', '3 New Road'], `in order per person: ${JSON.stringify(target.received)}`);
       assert.deepStrictEqual(target.appliedFor('P2'), ['2 Mill Lane']);
-      assert.deepStrictEqual(target.appliedFor('P4'), ['4 Parked Close'], 'a stored message that was never routed ran again from the start');
+      assert.deepStrictEqual(target.appliedFor('P4'), ['4 Parked Close'], 'a stored message whose journey had not run to its end ran again from the start');
       const interrupted = target.received.find((c) => c.personId === 'P1');
       assert.ok(interrupted);
       assert.strictEqual(target.received.filter((c) => c.requestId === interrupted.requestId).length, 2, 'resent with the same idempotency key');

@@ -5,8 +5,8 @@ import path from 'path';
 /**
  * A test flow that uses the journal nodes the way the change-of-address flows do:
  * POST /test/change -> journal (answers with the message id once stored) -> "map" (a core
- * function node; fails when payload.badMapping, parks the message when payload.park and
- * TEST_PARK=yes) -> delivery to "planning" per person -> "prepare" (function; a permanent
+ * function node; fails when payload.badMapping, holds the message without finishing when
+ * payload.park and TEST_PARK=yes: its journey never ends before the hub is killed) -> delivery to "planning" per person -> "prepare" (function; a permanent
  * error when payload.invalid) -> http request to the target system -> delivery-outcome
  * delivered. No Catch node: the hub journals every failure itself, also the http request
  * node's, which reports connection errors with node.error(err, msg) and not done(err).
@@ -20,7 +20,8 @@ export function writeJournalFlow(targetPort: number): string {
     { id: 'resp', type: 'http response', z: 't', statusCode: '', wires: [] },
     {
       id: 'map', type: 'function', z: 't', name: 'map to planning', outputs: 1,
-      func: "if (msg.payload.badMapping) { throw new Error('mapping failed: no address'); }\nif (msg.payload.park && env.get('TEST_PARK') === 'yes') { return null; }\nreturn msg;",
+      // A parked message stays at work here (node.done() is never called): the hub dies with its journey unfinished.
+      func: "if (msg.payload.badMapping) { throw new Error('mapping failed: no address'); }\nif (msg.payload.park && env.get('TEST_PARK') === 'yes') { return; }\nnode.send(msg);\nnode.done();",
       wires: [['d']],
     },
     { id: 'd', type: 'delivery', z: 't', target: 'planning', key: 'journal.key', keyType: 'msg', order: '', orderType: 'msg', maxAttempts: '3', initialDelay: '0.1', maxDelay: '0.3', unclassified: 'transient', wires: [['prep']] },

@@ -239,19 +239,32 @@ for (const fixture of storeFixtures()) {
       await assert.rejects(journal.discard(b.delivery.id, { actor: 'support', reason: 'r' }), RefusedError);
     });
 
-    it('recovers after a restart: in-flight deliveries become due now, unrouted messages run from the start', async () => {
+    it('recovers after a restart: in-flight deliveries become due, messages whose journey had not run to its end run from the start', async () => {
       const routed = await change();
       const a = await start(routed.id);
+      assert.strictEqual((await journal.store.getMessage(routed.id))!.status, 'received', 'a delivery started is not the end of the journey');
+      assert.strictEqual(await journal.journeyComplete(routed.id), true);
+      assert.strictEqual((await journal.store.getMessage(routed.id))!.status, 'routed');
+      assert.strictEqual(await journal.journeyComplete(routed.id), false, 'once');
+      // Cut short after its first delivery (the hub killed before the next target's delivery node).
+      const cutShort = await change('C6');
+      const b = await start(cutShort.id, 'C6');
       const waiting = await change('C5');
       const restarted = new Journal({ store: journal.store, instance: 'hub-a', now: () => now });
       const tasks: RunTask[] = [];
       restarted.on('run', (t: RunTask) => tasks.push(t));
-      assert.deepStrictEqual(await restarted.recover(), { deliveries: 1, messages: 1 });
+      assert.deepStrictEqual(await restarted.recover(), { deliveries: 2, messages: 2 });
       assert.strictEqual(await status(a.delivery.id), 'failed');
-      assert.deepStrictEqual(tasks.map((t) => t.message?.id), [waiting.id]);
-      assert.strictEqual(tasks[0].resume.nodeId, 'journal-node');
-      const [claimed] = await restarted.claimDue();
-      assert.strictEqual(claimed.id, a.delivery.id);
+      assert.deepStrictEqual(tasks.map((t) => t.message?.id).sort(), [cutShort.id, waiting.id].sort());
+      assert.ok(tasks.every((t) => t.resume.nodeId === 'journal-node'));
+      // Run again from the start, the cut-short message meets its delivery waiting, not in flight.
+      const met = await start(cutShort.id, 'C6');
+      assert.strictEqual(met.action, 'exists');
+      assert.strictEqual(met.delivery.id, b.delivery.id);
+      assert.deepStrictEqual(await restarted.claimDue(), [], 'interrupted deliveries wait a moment for the messages run again');
+      now += 1000;
+      const claimed = await restarted.claimDue();
+      assert.deepStrictEqual(claimed.map((d) => d.id).sort(), [a.delivery.id, b.delivery.id].sort());
       assert.strictEqual(tasks.at(-1)!.resume.nodeId, 'delivery-node');
     });
   });
