@@ -1,7 +1,6 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import amqp from 'amqplib';
 import Database from 'better-sqlite3';
 import { MappingLibrary } from '../adapters/mapping';
 import { Gazetteer } from '../adapters/gazetteer';
@@ -23,6 +22,7 @@ import { Random } from '../simulators/random';
 import { startHubProcess, type HubProcess } from '../tests/support/hub-process';
 import { freePort } from '../tests/support/ports';
 import { HubApi } from '../tests/e2e/hub-api';
+import { amqpAdmin } from '../tests/e2e/journey';
 import type { Comparison, Measurement } from './harness';
 
 /**
@@ -67,17 +67,6 @@ function runFlows(file: string, exchange: string, queue: string): void {
     if (node.type === 'sftp-watch') Object.assign(node, { interval: 0.5 });
   }
   fs.writeFileSync(file, JSON.stringify(kept, null, 2));
-}
-
-async function amqpAdmin<T>(work: (channel: amqp.Channel) => Promise<T>): Promise<T> {
-  const connection = await amqp.connect(RABBITMQ_URL);
-  try {
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined);
-    return await work(channel);
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

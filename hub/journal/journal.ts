@@ -267,7 +267,7 @@ export class Journal extends EventEmitter {
 
   private inFlight(d: DeliveryRecord, now: number): DeliveryRecord {
     // A new attempt has not reached the target yet, whatever an earlier one did.
-    const { nextAttemptAt: _next, sentAt: _sent, ...rest } = d;
+    const { nextAttemptAt: _next, sentAt: _sent, runFromStart: _run, ...rest } = d;
     return { ...rest, status: 'in-flight', attempts: d.attempts + 1, owner: this.instance, updatedAt: now, firstAttemptAt: d.firstAttemptAt ?? now, version: d.version + 1 };
   }
 
@@ -313,7 +313,14 @@ export class Journal extends EventEmitter {
     return this.store.withKeyLock(this.lockName(target, key), async () => {
       const existing = await this.store.getDelivery(id);
       if (existing) {
-        if (existing.status === 'in-flight') return { action: 'send', delivery: existing };
+        if (existing.status === 'in-flight') {
+          // Only a replay from the start sends an attempt already in flight; any other run meeting it stops.
+          if (!existing.runFromStart) return { action: 'exists', delivery: existing };
+          const { runFromStart: _r, ...sending } = existing;
+          const taken: DeliveryRecord = { ...sending, version: existing.version + 1 };
+          await this.commit({ deliveries: [taken] }, new Map([[existing.id, existing]]));
+          return { action: 'send', delivery: taken };
+        }
         if (existing.status === 'pending') return { action: 'held', delivery: existing };
         return { action: 'exists', delivery: existing };
       }
@@ -703,8 +710,8 @@ export class Journal extends EventEmitter {
 
   private async replayStored(d: DeliveryRecord, message: MessageRecord, request: ReplayRequest): Promise<ReplayResult> {
     const now = this.now();
-    const next = this.inFlight(d, now);
     const fromStart = request.from === 'start' || !d.resume;
+    const next: DeliveryRecord = { ...this.inFlight(d, now), ...(fromStart && d.target !== HUB_STAGE ? { runFromStart: true } : {}) };
     const base = fromStart ? message.entry : d.resume!;
     // From the start, a "hub" stage delivery carries its tag so that it settles once the
     // failed node runs through; a target's delivery is found again by its delivery node.

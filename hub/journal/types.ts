@@ -123,6 +123,10 @@ export interface DeliveryRecord {
   atDelivery?: StoredMessage;
   /** The node the delivery started at (the delivery node). */
   startNodeId?: string;
+  /** Replayed from the start: its message's run sends it when it reaches the delivery node.
+   * Any other run that finds it in flight (a restart's run from the start meeting a retry
+   * under way) stops there, so that one attempt does not become two. */
+  runFromStart?: boolean;
   /** A timeline (case updates, payments): every entry is delivered, in order, none superseded. */
   timeline?: boolean;
   /** The target answers later (an ack file): a change being retried still holds the gate. */

@@ -164,7 +164,8 @@ function snapshot(sims: RunningSimulators): Map<string, string> {
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
-async function amqpAdmin<T>(work: (channel: amqp.Channel) => Promise<T>): Promise<T> {
+/** Work on RabbitMQ as an administrator would (declare, check, delete), on a connection of its own. */
+export async function amqpAdmin<T>(work: (channel: amqp.Channel) => Promise<T>): Promise<T> {
   const connection = await amqp.connect(RABBITMQ_URL, { clientProperties: { connection_name: `council-hub-e2e-admin-${process.pid}` } });
   try {
     const channel = await connection.createChannel();

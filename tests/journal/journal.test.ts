@@ -104,11 +104,22 @@ for (const fixture of storeFixtures()) {
     it('does not start a delivery twice for the same message, target and key', async () => {
       const m = await change();
       const first = await start(m.id);
-      assert.strictEqual((await start(m.id)).action, 'send', 'still in flight: the flow may carry on');
+      assert.strictEqual((await start(m.id)).action, 'exists', 'in flight: another run of the message meeting it stops (one attempt at a time)');
       await journal.settle(first.delivery.id, 'delivered');
       const again = await start(m.id);
       assert.strictEqual(again.action, 'exists');
       assert.strictEqual(again.delivery.status, 'delivered');
+    });
+
+    it('sends a delivery replayed from the start when its message reaches the delivery node, once', async () => {
+      const m = await change();
+      const first = await start(m.id);
+      await journal.fail(first.delivery.id, Object.assign(new Error('InvalidAddress'), { transient: false }), {}, { nodeId: 'soap', how: 'receive', msg: {} }, 1);
+      await journal.replay(first.delivery.id, { from: 'start', reason: 'fixed at the target', actor: 'support' });
+      const run = await start(m.id);
+      assert.strictEqual(run.action, 'send');
+      assert.strictEqual(run.delivery.attempts, 2);
+      assert.strictEqual((await start(m.id)).action, 'exists', 'a second run meeting the same attempt stops');
     });
 
     it('retries a transient failure after a backoff, up to the maximum attempts, then it is dead', async () => {
