@@ -88,12 +88,10 @@ export class FlowTracker {
     this.runtime.events.on('flows:started', this.onStarted);
     this.runtime.events.on('flows:stopped', this.onStopped);
     const poll = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
-    const flush = setInterval(() => {
-      void this.flushHops();
-      this.forgetOldJourneys();
-    }, 250);
+    const flush = setInterval(() => void this.flushHops(), 250);
     const prune = setInterval(() => void this.prune(), this.options.pruneEveryMs ?? 60 * 60 * 1000);
-    this.timers = [poll, flush, prune];
+    const forget = setInterval(() => this.forgetOldJourneys(), 60 * 1000);
+    this.timers = [poll, flush, prune, forget];
     for (const t of this.timers) t.unref();
   }
 

@@ -350,13 +350,12 @@ export class Journal extends EventEmitter {
       tagged.resume = { nodeId: input.nodeId, how: 'send', msg: { ...input.msg, delivery: deliveryTag(tagged) } };
       const before = new Map<string, DeliveryRecord | undefined>();
       const latest = await this.store.latestDelivery(target, key);
-      // The message stays 'received' until its whole journey through the flow has run
-      // (journeyComplete): a crash between its first delivery and its last must not lose the others.
-      const messages: MessageRecord[] = [];
+      // The message stays 'received' here: it is routed only once its whole journey through the
+      // flow has run (journeyComplete), so a crash between its first delivery and its last loses none.
       // A timeline keeps every entry: an update that arrives late is still added.
       if (!tagged.timeline && latest && isNewer(latest, tagged)) {
         const stale: DeliveryRecord = { ...tagged, status: 'superseded', supersededBy: latest.id, settledAt: now, reason: `a newer change (delivery ${latest.id}) was already ${latest.status}` };
-        await this.commit({ deliveries: [stale], messages }, before);
+        await this.commit({ deliveries: [stale] }, before);
         return { action: 'superseded', delivery: stale };
       }
       const changes: DeliveryRecord[] = [];
@@ -370,7 +369,7 @@ export class Journal extends EventEmitter {
       }
       const started = blocker ? tagged : this.inFlight({ ...tagged, version: 0 }, now);
       if (!blocker) started.resume = { ...tagged.resume, msg: { ...tagged.resume.msg, delivery: deliveryTag(started) } };
-      await this.commit({ deliveries: [...changes, started], messages }, before);
+      await this.commit({ deliveries: [...changes, started] }, before);
       return { action: blocker ? 'held' : 'send', delivery: started };
     });
   }

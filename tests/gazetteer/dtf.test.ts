@@ -2,22 +2,13 @@ import assert from 'assert';
 import fs from 'fs';
 import path from 'path';
 import { once } from 'events';
-import { Gazetteer, GazetteerLoadError, openSharedGazetteer, readDtf, type AddressResolution } from '../../adapters/gazetteer';
+import { Gazetteer, GazetteerLoadError, openSharedGazetteer, readDtf } from '../../adapters/gazetteer';
 import { SimulatedLlpg } from '../../simulators/llpg';
 import { generatePopulation } from '../../simulators/population';
 import { toBs7666 } from '../../simulators/addresses';
-import { SAMPLE_ROWS, generatedPostcode, tempFolder, writeExtract } from './extract-fixture';
+import { SAMPLE_ROWS, attention, enriched, generatedPostcode, tempFolder, writeExtract } from './extract-fixture';
 import { MILL_LANE, blpu, lpi, sampleRecords, street, volume, writeDtf, writeDtfWithCount, writeGeneratedDtf } from './dtf-fixture';
 
-function enriched(result: AddressResolution) {
-  assert.strictEqual(result.status, 'enriched', `expected enriched, got ${JSON.stringify(result)}`);
-  return result.address;
-}
-
-function attention(result: AddressResolution) {
-  assert.strictEqual(result.status, 'attention', `expected attention, got ${JSON.stringify(result)}`);
-  return result;
-}
 
 /** Rejects with GazetteerLoadError; gives its message. */
 async function refused(promise: Promise<unknown>): Promise<GazetteerLoadError> {

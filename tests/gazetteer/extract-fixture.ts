@@ -1,3 +1,5 @@
+import assert from 'assert';
+import type { AddressResolution } from '../../adapters/gazetteer';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -82,4 +84,16 @@ export async function writeGeneratedExtract(file: string, count: number): Promis
   out.end();
   await once(out, 'finish');
   return file;
+}
+
+/** The address a resolution enriched to; fails the test otherwise. */
+export function enriched(result: AddressResolution) {
+  assert.strictEqual(result.status, 'enriched', `expected enriched, got ${JSON.stringify(result)}`);
+  return result.address;
+}
+
+/** A resolution that needs a person; fails the test otherwise. */
+export function attention(result: AddressResolution) {
+  assert.strictEqual(result.status, 'attention', `expected attention, got ${JSON.stringify(result)}`);
+  return result;
 }

@@ -3,19 +3,10 @@ import fs from 'fs';
 import path from 'path';
 import { once } from 'events';
 import {
-  Gazetteer, GazetteerLoadError, openSharedGazetteer, parseFreeTextHouse, readExtract, type AddressResolution,
+  Gazetteer, GazetteerLoadError, openSharedGazetteer, parseFreeTextHouse, readExtract,
 } from '../../adapters/gazetteer';
-import { SAMPLE_ROWS, extractLine, generatedPostcode, tempFolder, writeExtract, writeGeneratedExtract } from './extract-fixture';
+import { SAMPLE_ROWS, attention, enriched, extractLine, generatedPostcode, tempFolder, writeExtract, writeGeneratedExtract } from './extract-fixture';
 
-function enriched(result: AddressResolution) {
-  assert.strictEqual(result.status, 'enriched', `expected enriched, got ${JSON.stringify(result)}`);
-  return result.address;
-}
-
-function attention(result: AddressResolution) {
-  assert.strictEqual(result.status, 'attention', `expected attention, got ${JSON.stringify(result)}`);
-  return result;
-}
 
 describe('gazetteer', () => {
   let dir: string;
