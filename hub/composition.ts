@@ -61,7 +61,9 @@ export function openStores(config: HubConfig): HubStores {
   if (config.store === 'redis') {
     // Commands asked for in one turn of the event loop go in one round trip (each journal
     // write is still its own atomic script or MULTI, answered only once Redis has it).
-    redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
+    // A journal write waits while Redis restarts rather than fail (maxRetriesPerRequest null): a
+    // failed settle would leave its delivery in flight until this instance restarted.
+    redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: null, enableAutoPipelining: true });
     redis.on('error', () => undefined); // reported by /healthz and by the calls that fail
     journalStore = new RedisJournalStore(redis, { prefix: settings.redisPrefix });
     crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(settings.redisPrefix));

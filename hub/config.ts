@@ -35,6 +35,8 @@ export interface JournalSettings {
    * for measuring the journal's own cost (npm run bench), never for a council's data.
    */
   sqliteSynchronous: 'FULL' | 'NORMAL' | 'OFF';
+  /** HUB_STORE=redis: how long an instance's lease lives unrenewed before another takes over its work. */
+  leaseMs: number;
 }
 
 export interface HubConfig {
@@ -132,6 +134,13 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
+/** Between 1 s (a takeover on every hiccup) and 10 minutes (work stuck that long). */
+function leaseSeconds(env: NodeJS.ProcessEnv): number {
+  const value = seconds(env, 'HUB_LEASE_SECONDS', 15);
+  if (value < 1 || value > 600) throw new ConfigError(`HUB_LEASE_SECONDS must be between 1 and 600, got "${env.HUB_LEASE_SECONDS}"`);
+  return value;
+}
+
 function sqliteSynchronous(raw: string | undefined): JournalSettings['sqliteSynchronous'] {
   const value = (raw || 'FULL').toUpperCase();
   if (value !== 'FULL' && value !== 'NORMAL' && value !== 'OFF') throw new ConfigError(`HUB_SQLITE_SYNCHRONOUS must be FULL, NORMAL or OFF, got "${raw}"`);
@@ -158,6 +167,7 @@ export function loadJournalSettings(env: NodeJS.ProcessEnv = process.env): Journ
     hubRetry,
     answerTimeoutMs: seconds(env, 'HUB_ANSWER_TIMEOUT_HOURS', 24) * 60 * 60 * 1000,
     sqliteSynchronous: sqliteSynchronous(env.HUB_SQLITE_SYNCHRONOUS),
+    leaseMs: leaseSeconds(env) * 1000,
   };
 }
 

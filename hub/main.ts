@@ -4,7 +4,14 @@ import { startHub } from './server';
 /** `npm start`: start the hub from the environment and say where the editor is. */
 async function main() {
   const config = loadConfig();
-  const hub = await startHub(config);
+  const hub = await startHub(config, {
+    // Another instance may be doing this one's work now: no graceful stop (its writes would be
+    // refused anyway); exit at once so that the supervisor starts a fresh process.
+    stepDown: (reason) => {
+      console.error(`council-hub: stepping down (${reason}); exiting with code 75 for the supervisor to restart`);
+      process.exit(75);
+    },
+  });
   const login =
     config.demoLogins
       ? 'demo login: developer / council-hub-demo (editor), support / council-hub-demo (read-only)'

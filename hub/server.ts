@@ -20,6 +20,7 @@ import { consolePage } from './console/page';
 /** Where webhook nodes (govuk-pay-in) listen: their bodies reach them as the raw bytes. */
 export const WEBHOOK_ROOT = '/webhooks';
 import type { DemoBackOffice } from './demo';
+import { Instances } from './instances';
 
 export interface RunningHub {
   url: string;
@@ -28,6 +29,8 @@ export interface RunningHub {
   config: HubConfig;
   /** The demo profile's in-process back-office systems. */
   backOffice?: DemoBackOffice;
+  /** HUB_STORE=redis: this instance's lease and the takeovers of lapsed ones. */
+  instances?: Instances;
   stop(): Promise<void>;
 }
 
@@ -70,11 +73,46 @@ export function nodeRedSettings(config: HubConfig, port?: HubPort) {
  * office (its endpoints are the flows' environment), the message observer and its
  * consumers, then the flows.
  */
-export async function startHub(config: HubConfig): Promise<RunningHub> {
+export interface HubHooks {
+  /**
+   * The instance lost its lease (HUB_STORE=redis): another instance may be doing its work
+   * now. `npm start` exits (code 75) so that its supervisor starts it afresh; by default the
+   * hub stops.
+   */
+  stepDown?: (reason: string) => void;
+}
+
+export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise<RunningHub> {
   fs.mkdirSync(path.join(config.dataDir, 'node-red'), { recursive: true });
   const releases: Array<() => Promise<void>> = [];
   const stores = openStores(config);
   releases.push(() => stores.close());
+  let stopHub: () => Promise<void> = async () => undefined;
+  let stopping: Promise<void> | undefined;
+  // Several instances on one Redis: a lease each, and takeover of a dead one's work.
+  let instances: Instances | undefined;
+  if (stores.redis) {
+    const running = new Instances({
+      redis: stores.redis,
+      prefix: config.journal.redisPrefix,
+      journal: stores.journal,
+      leaseMs: config.journal.leaseMs,
+      stepDown: (reason) => {
+        RED.log.error(`council-hub: instance ${config.journal.instance} lost its lease and steps down: ${reason}`);
+        if (hooks.stepDown) hooks.stepDown(reason);
+        else void stopHub();
+      },
+      log: { info: (m) => RED.log.info(m), warn: (m) => RED.log.warn(m) },
+    });
+    await running.start();
+    instances = running;
+    releases.push(() => running.stop());
+    stores.health.register('instances', () => running.describe());
+  }
+  // Fencing: a write refused because another instance took the delivery over.
+  stores.journal.on('fenced', (f: { deliveryId: string; owner: string; what: string }) =>
+    RED.log.warn(`council-hub: delivery ${f.deliveryId} now belongs to instance ${f.owner}; this instance (${config.journal.instance}) may not ${f.what}`),
+  );
 
   const app = express();
   app.disable('x-powered-by');
@@ -149,18 +187,22 @@ export async function startHub(config: HubConfig): Promise<RunningHub> {
   const address = server.address();
   const listening = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
-  return {
+  const hub: RunningHub = {
     url: `http://${shownHost}:${listening}`,
     server,
     red: RED,
     config,
     backOffice,
-    async stop() {
+    instances,
+    // Once only, whoever asks first (a signal, a step-down, a test).
+    stop: () => (stopping ??= (async () => {
       ready = false;
       await RED.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const release of releases.reverse()) await release();
       observer.uninstall();
-    },
+    })()),
   };
+  stopHub = () => hub.stop();
+  return hub;
 }

@@ -422,7 +422,7 @@ export class Journal extends EventEmitter {
     if (!found) throw new NotFoundError(`journal: no delivery ${deliveryId}`);
     return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
       const d = (await this.store.getDelivery(deliveryId))!;
-      if (!from.includes(d.status)) return { changed: false, delivery: d };
+      if (!from.includes(d.status) || this.fenced(d, `settle as ${outcome}`)) return { changed: false, delivery: d };
       const now = this.now();
       const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
       const { release, changes, settled } = await this.settleChanges(d, outcome, detail, now, before);
@@ -467,7 +467,7 @@ export class Journal extends EventEmitter {
     if (!found) return undefined;
     return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
       const d = (await this.store.getDelivery(deliveryId))!;
-      if (d.status !== 'in-flight' || (attempt !== undefined && attempt !== d.attempts)) return undefined;
+      if (d.status !== 'in-flight' || (attempt !== undefined && attempt !== d.attempts) || this.fenced(d, 'record a failure')) return undefined;
       const now = this.now();
       const lastError = describeError(error, d.retry.unclassified, where, now);
       // A wait (waitUntil) is not a failed attempt: it goes again at its time, whatever the count.
@@ -584,7 +584,7 @@ export class Journal extends EventEmitter {
     if (!found) throw new NotFoundError(`journal: no delivery ${deliveryId}`);
     return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
       const d = await this.store.getDelivery(deliveryId);
-      if (!d || d.status !== 'in-flight') return false;
+      if (!d || d.status !== 'in-flight' || this.fenced(d, 'hand over to await an answer')) return false;
       const now = this.now();
       const { owner: _owner, ...rest } = d;
       const waiting: DeliveryRecord = {
@@ -648,23 +648,58 @@ export class Journal extends EventEmitter {
    * the start of their journey. Targets are idempotent on the delivery's idempotency key,
    * and the delivery node skips deliveries already done, so nothing reaches a target twice.
    * Deliveries awaiting a target's answer are left to wait for it.
+   *
+   * With `from`, the same for another instance whose lease lapsed (takeover): its in-flight
+   * deliveries become retries any instance may claim, and its unfinished messages become
+   * this instance's (so that, should this one die too, a third takes them) and run here.
    */
-  async recover(): Promise<{ deliveries: number; messages: number }> {
+  async recover(from: string = this.instance): Promise<{ deliveries: number; messages: number }> {
     const now = this.now();
-    const interrupted = await this.store.inFlightDeliveries(this.instance);
+    const takeover = from !== this.instance;
+    const interrupted = await this.store.inFlightDeliveries(from);
+    let deliveries = 0;
     for (const d of interrupted) {
       await this.store.withKeyLock(this.lockName(d.target, d.key), async () => {
         const current = await this.store.getDelivery(d.id);
-        if (current?.status !== 'in-flight' || current.owner !== this.instance) return;
+        if (current?.status !== 'in-flight' || current.owner !== from) return;
         const { owner: _owner, ...rest } = current;
-        const lastError: DeliveryError = { message: 'the hub stopped while this delivery was in flight', classification: 'transient', at: now };
+        const lastError: DeliveryError = {
+          message: takeover ? `hub instance ${from} stopped renewing its lease while this delivery was in flight; ${this.instance} took it over` : 'the hub stopped while this delivery was in flight',
+          classification: 'transient',
+          at: now,
+        };
         // A second later: a message run again from its start (below) meets it as waiting, not in flight.
         await this.commit({ deliveries: [{ ...rest, status: 'failed', lastError, nextAttemptAt: now + RECOVERY_HEAD_START_MS, updatedAt: now, version: current.version + 1 }] }, new Map([[d.id, current]]));
+        deliveries++;
       });
     }
-    const messages = await this.store.receivedMessages(this.instance);
+    const messages: MessageRecord[] = [];
+    for (const message of await this.store.receivedMessages(from)) {
+      if (!takeover) {
+        messages.push(message);
+        continue;
+      }
+      const mine: MessageRecord = { ...message, instance: this.instance, version: message.version + 1 };
+      try {
+        await this.store.commit({ messages: [mine] });
+        messages.push(mine);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err; // routed meanwhile, or taken by another instance
+      }
+    }
     for (const message of messages) this.emit('run', { message, resume: message.entry } satisfies RunTask);
-    return { deliveries: interrupted.length, messages: messages.length };
+    return { deliveries: takeover ? deliveries : interrupted.length, messages: messages.length };
+  }
+
+  /**
+   * Fencing: an in-flight delivery belongs to the instance that sent it. Once another
+   * instance took it over (this one was paused past its lease), what this one still does
+   * with it is refused, so that it cannot overwrite the new owner's work.
+   */
+  private fenced(d: DeliveryRecord, what: string): boolean {
+    if (d.status !== 'in-flight' || !d.owner || d.owner === this.instance) return false;
+    this.emit('fenced', { deliveryId: d.id, owner: d.owner, what });
+    return true;
   }
 
   // ---- people: replay and discard --------------------------------------------------------

@@ -31,7 +31,9 @@ import {
  * received time), mrecv:<instance> (set, not yet routed), d:<id> delivery, dt (zset, updated
  * time), ds:<status> (zset), due (zset, next attempt), dinf:<owner> (set, in flight),
  * dk:<target>\n<key> and dm:<messageId> (sets), cnt (hash status\ntarget -> n), h:<messageId>
- * (list of hops), a:<id> audit, at / ad:<deliveryId> / am:<messageId> (zsets), seq, lock:<name>.
+ * (list of hops), a:<id> audit, at / ad:<deliveryId> / am:<messageId> (zsets), seq, lock:<name>;
+ * instances (set: every instance with work here), lease:<instance>, takeover:<instance>,
+ * takeovers (list) for hub/instances.ts.
  */
 const INSERT_MESSAGE = `
 local p = ARGV[1]
@@ -44,17 +46,22 @@ if ARGV[2] ~= '' then redis.call('SET', p .. 'msrc:' .. ARGV[2], ARGV[3]) end
 redis.call('SET', p .. 'm:' .. ARGV[3], ARGV[4])
 redis.call('ZADD', p .. 'mt', ARGV[5], ARGV[3])
 redis.call('SADD', p .. 'mrecv:' .. ARGV[6], ARGV[3])
+-- the instance has work here: should its lease lapse, another instance takes it over
+redis.call('SADD', p .. 'instances', ARGV[6])
 return {1, ARGV[4]}
 `;
 
 const COMMIT = `
 local p = ARGV[1]
 local meta = cjson.decode(ARGV[2])
-for _, m in ipairs(meta.messages) do
+local oldm = {}
+for i, m in ipairs(meta.messages) do
   local cur = redis.call('GET', p .. 'm:' .. m.id)
-  if (not cur) or cjson.decode(cur).version ~= m.version - 1 then
+  if cur then cur = cjson.decode(cur) end
+  if (not cur) or cur.version ~= m.version - 1 then
     return redis.error_reply('CONFLICT message ' .. m.id .. ' changed meanwhile')
   end
+  oldm[i] = cur
 end
 local olds = {}
 for i, d in ipairs(meta.deliveries) do
@@ -67,9 +74,12 @@ for i, d in ipairs(meta.deliveries) do
   olds[i] = old
 end
 local n = 3
-for _, m in ipairs(meta.messages) do
+for i, m in ipairs(meta.messages) do
   redis.call('SET', p .. 'm:' .. m.id, ARGV[n]); n = n + 1
-  if m.status ~= 'received' then redis.call('SREM', p .. 'mrecv:' .. m.instance, m.id) end
+  -- a takeover moves a message to another instance's set
+  if oldm[i].instance ~= m.instance then redis.call('SREM', p .. 'mrecv:' .. oldm[i].instance, m.id) end
+  if m.status ~= 'received' then redis.call('SREM', p .. 'mrecv:' .. m.instance, m.id)
+  elseif oldm[i].instance ~= m.instance then redis.call('SADD', p .. 'mrecv:' .. m.instance, m.id) end
 end
 for i, d in ipairs(meta.deliveries) do
   local old = olds[i]
@@ -90,7 +100,10 @@ for i, d in ipairs(meta.deliveries) do
   else
     redis.call('ZREM', p .. 'due', d.id)
   end
-  if d.status == 'in-flight' and d.owner then redis.call('SADD', p .. 'dinf:' .. d.owner, d.id) end
+  if d.status == 'in-flight' and d.owner then
+    redis.call('SADD', p .. 'dinf:' .. d.owner, d.id)
+    redis.call('SADD', p .. 'instances', d.owner)
+  end
 end
 for _, a in ipairs(meta.audit) do
   redis.call('SET', p .. 'a:' .. a.id, ARGV[n]); n = n + 1

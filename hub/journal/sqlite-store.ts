@@ -133,7 +133,7 @@ export class SqliteJournalStore implements JournalStore {
       ),
       messageBySource: db.prepare('select doc from journal_message where source = ? and source_message_id = ?'),
       message: db.prepare('select doc from journal_message where id = ?'),
-      updateMessage: db.prepare('update journal_message set status = @status, doc = @doc where id = @id and json_extract(doc, \'$.version\') = @previous'),
+      updateMessage: db.prepare('update journal_message set status = @status, instance = @instance, doc = @doc where id = @id and json_extract(doc, \'$.version\') = @previous'),
       delivery: db.prepare('select doc from journal_delivery where id = ?'),
       insertDelivery: db.prepare(
         `insert into journal_delivery (id, message_id, target, key, status, updated_at, settled_at, next_attempt_at, owner, version, doc)
@@ -235,7 +235,7 @@ export class SqliteJournalStore implements JournalStore {
   async commit(change: Change): Promise<void> {
     const apply = (c: Change) => {
       for (const message of c.messages ?? []) {
-        const result = this.statements.updateMessage.run({ id: message.id, status: message.status, doc: JSON.stringify(message), previous: message.version - 1 });
+        const result = this.statements.updateMessage.run({ id: message.id, status: message.status, instance: message.instance, doc: JSON.stringify(message), previous: message.version - 1 });
         if (result.changes !== 1) throw new ConflictError(`message ${message.id} changed meanwhile (expected version ${message.version - 1})`);
       }
       for (const d of c.deliveries ?? []) {

@@ -305,14 +305,21 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     const settleTimeout = options.settleTimeoutMs ?? 600000;
     const crm = sims.crm;
     const settle = async (what: string) => {
+      // What was still missing at the last look, so a timeout says what it waited for.
+      let missing = 'the hub not answering';
       await waitFor(what, settleTimeout, async () => {
-        if (crm.events().some((e) => e.status !== 'delivered')) return false;
+        const undelivered = crm.events().filter((e) => e.status !== 'delivered');
+        if (undelivered.length) {
+          missing = `${undelivered.length} CRM event(s) not delivered: ${undelivered.slice(0, 5).map((e) => `${e.id} tried ${e.attempts} time(s)${e.lastError ? ` (${e.lastError})` : ''}`).join(', ')}`;
+          return false;
+        }
         const counts = await api.get('/counts').catch(() => undefined);
         if (!counts) return false;
         const open = ['pending', 'in-flight', 'awaiting-answer', 'failed'].reduce((n, status) => n + (counts.byStatus[status] ?? 0), 0);
         const messages = await api.get(`/messages?source=crm&limit=1`);
+        missing = `${messages.total} of ${moves.length} CRM messages journalled; deliveries ${JSON.stringify(counts.byStatus)}`;
         return open === 0 && messages.total >= moves.length;
-      });
+      }, () => missing);
       // Once more after a pause: a retry may have been due just as we looked.
       await sleep(1500);
       await waitFor(what, settleTimeout, async () => {
@@ -391,11 +398,11 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
 }
 
 /** Polls `check` every 500 ms until it says yes; fails the run after timeoutMs. */
-export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, missing?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${missing ? ` (${missing()})` : ''}`);
     await sleep(500);
   }
 }
