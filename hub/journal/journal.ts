@@ -426,10 +426,33 @@ export class Journal extends EventEmitter {
       const now = this.now();
       const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
       const { release, changes, settled } = await this.settleChanges(d, outcome, detail, now, before);
-      await this.commit({ deliveries: [settled, ...changes] }, before);
+      const again = outcome === 'delivered' && !release && !d.timeline ? await this.skippedToTryAgain(d, now, before) : undefined;
+      await this.commit({ deliveries: [settled, ...changes, ...(again ? [again.delivery] : [])], ...(again ? { audit: [again.audit] } : {}) }, before);
       if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
+      if (again) this.emit('run', { delivery: again.delivery, resume: again.resume } satisfies RunTask);
       return { changed: true, delivery: settled };
     });
+  }
+
+  /**
+   * An older change delivered after a newer one was skipped: the newer one may have been
+   * skipped only because the system did not know the person yet at the address that change
+   * left (the older change was still on its way: redelivered after an instance died, or
+   * retried). It runs again from its start, now that the system knows them. Audited as the
+   * hub's own replay.
+   */
+  private async skippedToTryAgain(d: DeliveryRecord, now: number, before: Map<string, DeliveryRecord | undefined>) {
+    const ofKey = await this.store.deliveriesOfKey(d.target, d.key);
+    if (ofKey.some((o) => o.id !== d.id && (o.status === 'in-flight' || o.status === 'pending'))) return undefined;
+    const newer = ofKey.filter((o) => o.status === 'skipped' && !o.timeline && isNewer(o, d)).sort((a, b) => (isNewer(a, b) ? -1 : 1))[0];
+    // Not when something newer than the skipped change was delivered since: that one holds.
+    if (!newer || ofKey.some((o) => o.status === 'delivered' && o.id !== d.id && isNewer(o, newer))) return undefined;
+    const message = await this.store.getMessage(newer.messageId);
+    if (!message) return undefined;
+    before.set(newer.id, newer);
+    const delivery: DeliveryRecord = { ...this.inFlight(newer, now), runFromStart: true };
+    const audit = this.audit('replay', 'hub', `an older change (delivery ${d.id}) reached ${d.target} after this one was skipped (${newer.reason ?? 'no reason given'}); tried again`, newer, { from: 'start', previousStatus: 'skipped', attempt: delivery.attempts });
+    return { delivery, audit, resume: message.entry };
   }
 
   private async settleChanges(d: DeliveryRecord, outcome: DeliveryStatus, detail: { reason?: string; candidates?: unknown; lastError?: DeliveryError }, now: number, before: Map<string, DeliveryRecord | undefined>) {

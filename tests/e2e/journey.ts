@@ -5,6 +5,7 @@ import amqp from 'amqplib';
 import { startHubProcess, HubProcess } from '../support/hub-process';
 import Redis from 'ioredis';
 import { freePort } from '../support/ports';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server';
 import { flowsDir } from '../../hub/paths';
 import { startSimulators, RunningSimulators, startEmbeddedSftp, generateSshKeyPair } from '../../simulators';
 import { backOfficeEnvironment } from '../../hub/demo';
@@ -47,9 +48,30 @@ export interface JourneyOptions {
   hubDownMs?: number;
   /** how long to wait for the hub to finish (each time), default 10 minutes */
   settleTimeoutMs?: number;
-  /** hub instances sharing the work (default 1). Two share a Redis journal and the CRM's queue. */
-  instances?: 1 | 2;
+  /**
+   * hub instances sharing the work (default 1). Two share a Redis journal and the CRM's queue
+   * (one is killed and restarted). Three run on a Redis of the run's own (AOF, appendfsync
+   * always): one is killed with kill -9 and never restarted, one is paused with SIGSTOP past
+   * its lease and then resumed (it must step down; the run restarts it as a supervisor
+   * would), and Redis is killed and restarted once.
+   */
+  instances?: 1 | 2 | 3;
+  /** HUB_LEASE_SECONDS for the instances (default 3 with three instances) */
+  leaseSeconds?: number;
   log?: (line: string) => void;
+}
+
+export interface InstanceFaultFigures {
+  leaseSeconds: number;
+  killed: string;
+  /** from the kill -9 to the takeover recorded in Redis; undefined if none came */
+  takeoverMs?: number;
+  paused: string;
+  pausedForMs: number;
+  /** the paused instance's exit code once resumed (75: it stepped down) */
+  pausedExitCode: number | null;
+  redisRestarts: number;
+  takeovers: Array<{ instance: string; by: string; at: number; deliveries: number; messages: number }>;
 }
 
 export interface SystemConvergence {
@@ -78,6 +100,8 @@ export interface JourneyFigures {
   convergence: Record<Target, SystemConvergence>;
   untouched: { recordsChecked: number; changedWithoutRelationship: string[] };
   appliedTwice: Record<Target, string[]>;
+  /** Three instances: the takeovers, how long each took, and whether the paused one stepped down. */
+  instanceFaults?: InstanceFaultFigures;
   /** CRM events journalled by each hub instance (HUB_INSTANCE_ID) */
   takenBy: Record<string, number>;
   unknownRequests: Record<Target, number>;
@@ -195,8 +219,13 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
   let hub: HubProcess | undefined;
   const others: HubProcess[] = [];
   const instances = options.instances ?? 1;
+  const leaseSeconds = options.leaseSeconds ?? 3;
+  let ownRedis: OwnRedis | undefined;
+  let instanceFaults: InstanceFaultFigures | undefined;
   let keepLogs = () => undefined as void;
   try {
+    if (instances === 3) ownRedis = await startOwnRedis({ appendonly: 'yes', appendfsync: 'always' });
+    const journalRedisUrl = ownRedis?.url ?? REDIS_URL;
     sims = await startSimulators({ rabbitmqUrl: RABBITMQ_URL, crmExchange: exchange, sftp: false, seed, properties: options.properties ?? 8000, pollMs: 500, retryMs: 1000, dataDir: path.join(dataDir, 'simulators') });
     const hostKey = generateSshKeyPair('council-hub-e2e-host');
     const sftpLogin = { root: sims.sftpRoot, host: '127.0.0.1', port: await freePort(), username: 'council', password: `e2e-${runId}`, hostKey: hostKey.privateKey };
@@ -205,7 +234,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
       RABBITMQ_URL,
       ...backOfficeEnvironment(sims, { host: sftp.host, port: sftp.port, username: sftp.username, password: sftpLogin.password, hostKeyFingerprint: sftp.hostKeyFingerprint }),
       // Two instances share the journal, the cross-references and the poller locks in Redis.
-      ...(instances > 1 ? { HUB_STORE: 'redis', REDIS_URL, HUB_JOURNAL_PREFIX: `${runId}:journal:` } : { HUB_STORE: 'sqlite' }),
+      ...(instances > 1 ? { HUB_STORE: 'redis', REDIS_URL: journalRedisUrl, HUB_JOURNAL_PREFIX: `${runId}:journal:`, HUB_LEASE_SECONDS: String(leaseSeconds) } : { HUB_STORE: 'sqlite' }),
       HUB_INSTANCE_ID: `${runId}-hub`,
       HUB_RETRY_POLL_MS: '250',
       HUB_RETRY_MAX_ATTEMPTS: '4',
@@ -228,7 +257,9 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     keepLogs = () => hubLogs.forEach((h, i) => fs.writeFileSync(path.join(dataDir, `hub-${i + 1}.log`), h.output()));
     hub = await startHub();
     // The second instance runs the whole time; the first is the one killed and restarted.
+    // With three, the first runs the whole time (the console API is on it); the others are hit.
     if (instances > 1) others.push(await startHub(2));
+    if (instances > 2) others.push(await startHub(3));
     const api = new HubApi(hub.url);
     log(`hub up at ${hub.url} (data ${dataDir}); events to exchange ${exchange}, queue ${queue}`);
     // The CRM publishes without `mandatory`: wait until the hub's queue is bound, or the first events go nowhere.
@@ -247,6 +278,55 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     const hubDownMs = options.hubDownMs ?? 3000;
     const background: Promise<unknown>[] = [];
     const s = sims;
+    // Three instances: one dies for good, one is paused past its lease, Redis restarts.
+    const instanceSteps = (): Array<[number, () => Promise<void>]> => {
+      const redisUrl = journalRedisUrl;
+      const f: InstanceFaultFigures = { leaseSeconds, killed: `${runId}-hub-3`, paused: `${runId}-hub-2`, pausedForMs: leaseSeconds * 1000 * 2 + 2000, pausedExitCode: null, redisRestarts: 0, takeovers: [] };
+      instanceFaults = f;
+      return [
+        [0.3, async () => {
+          const dead = others[1];
+          dead.child.kill('SIGKILL');
+          await dead.exited;
+          const killedAt = Date.now();
+          fault(`instance ${f.killed} killed with kill -9, never to come back`);
+          background.push(
+            (async () => {
+              const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+              try {
+                await waitFor('a survivor to take over the dead instance', 120000, async () => (await redis.lrange(`${runId}:journal:takeovers`, 0, -1)).some((t) => JSON.parse(t).instance === f.killed));
+                f.takeoverMs = Date.now() - killedAt;
+                fault(`instance ${f.killed}'s work taken over after ${(f.takeoverMs / 1000).toFixed(1)} s`);
+              } finally {
+                redis.disconnect();
+              }
+            })(),
+          );
+        }],
+        [0.45, async () => {
+          const paused = others[0];
+          paused.child.kill('SIGSTOP');
+          fault(`instance ${f.paused} paused with SIGSTOP for ${f.pausedForMs} ms (its lease is ${leaseSeconds} s)`);
+          background.push(
+            sleep(f.pausedForMs).then(async () => {
+              paused.child.kill('SIGCONT');
+              f.pausedExitCode = await Promise.race([paused.exited, sleep(30000).then(() => -1)]);
+              fault(`instance ${f.paused} resumed: it ${f.pausedExitCode === 75 ? 'stepped down (exit 75)' : `did not step down (exit ${f.pausedExitCode})`}; restarted as its supervisor would`);
+              if (f.pausedExitCode === -1) await paused.stop('SIGKILL');
+              others[0] = await startHub(2);
+            }),
+          );
+        }],
+        [0.65, async () => {
+          await ownRedis!.crash();
+          fault('Redis (AOF, appendfsync always) killed with kill -9');
+          await sleep(1000);
+          await ownRedis!.restart();
+          f.redisRestarts++;
+          fault('Redis restarted on its AOF');
+        }],
+      ];
+    };
     const steps: Array<[number, () => Promise<void>]> = [
       [0.15, async () => {
         await s.planning.faults.set({ down: 'refuse' });
@@ -264,16 +344,20 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
         await s.revenues.faults.set({ rejectField: { field: 'address_line_4' } });
         fault('revenues rejects rows with an address_line_4');
       }],
-      [0.5, async () => {
-        hub!.child.kill('SIGKILL');
-        await hub!.exited;
-        fault(`hub killed with kill -9; restarting on the same data folder in ${hubDownMs} ms`);
-        background.push(sleep(hubDownMs).then(async () => {
-          hub = await startHub();
-          api.moved(hub.url);
-          fault(`hub restarted at ${hub.url}`);
-        }));
-      }],
+      ...(instances === 3 ? instanceSteps() : []),
+      // One or two instances: the first is killed with kill -9 and restarted on the same data.
+      ...(instances === 3 ? [] : ([
+        [0.5, async () => {
+          hub!.child.kill('SIGKILL');
+          await hub!.exited;
+          fault(`hub killed with kill -9; restarting on the same data folder in ${hubDownMs} ms`);
+          background.push(sleep(hubDownMs).then(async () => {
+            hub = await startHub();
+            api.moved(hub.url);
+            fault(`hub restarted at ${hub.url}`);
+          }));
+        }],
+      ] as Array<[number, () => Promise<void>]>)),
       [0.6, async () => {
         await s.revenues.faults.set({ rejectField: null });
         fault('revenues accepts every row again');
@@ -291,6 +375,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
         fault('housing healthy again');
       }],
     ];
+    steps.sort((a, b) => a[0] - b[0]);
     for (let i = 0; i < moves.length; i++) {
       while (steps.length && i >= steps[0][0] * moves.length) await steps.shift()![1]();
       const move = moves[i];
@@ -371,10 +456,17 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
 
     // Reconcile against the simulators' own records.
     const figures = await collectFigures({ sims, api, moves, movers, final, before, runId, faults, replay, started });
+    if (instanceFaults) {
+      const redis = new Redis(journalRedisUrl);
+      instanceFaults.takeovers = (await redis.lrange(`${runId}:journal:takeovers`, 0, -1)).map((t) => JSON.parse(t));
+      redis.disconnect();
+      figures.instanceFaults = instanceFaults;
+    }
     return figures;
   } finally {
     for (const h of [hub, ...others]) await Promise.race([h?.stop().catch(() => undefined), sleep(20000).then(() => h?.stop('SIGKILL'))]);
-    if (instances > 1 && !process.env.E2E_KEEP) {
+    await ownRedis?.stop().catch(() => undefined);
+    if (instances === 2 && !process.env.E2E_KEEP) {
       const redis = new Redis(REDIS_URL);
       for (;;) {
         const keys = await redis.keys(`${runId}:*`);
@@ -562,6 +654,9 @@ export function problems(f: JourneyFigures): string[] {
     if (f.unknownRequests[t]) out.push(`${t}: ${f.unknownRequests[t]} requests the journal does not know`);
   }
   if (f.untouched.changedWithoutRelationship.length) out.push(`${f.untouched.changedWithoutRelationship.length} records of people with no relationship were changed`);
+  const i = f.instanceFaults;
+  if (i && i.takeoverMs === undefined) out.push(`nobody took over the work of ${i.killed}, killed for good`);
+  if (i && i.pausedExitCode !== 75) out.push(`${i.paused}, paused past its lease, did not step down (exit ${i.pausedExitCode})`);
   if (f.reconciliation.disagreementsWithSimulators.length) out.push(`the reconciliation report disagrees with the simulators ${f.reconciliation.disagreementsWithSimulators.length} times`);
   return out;
 }
@@ -581,6 +676,12 @@ export function describeFigures(f: JourneyFigures): string {
       return `  ${t}: ${c.known} movers known, ${c.converged} hold the CRM's latest address, ${c.needsPerson.length} wait for a person by design, ${c.notConverged.length} not converged; applied twice ${f.appliedTwice[t].length}; unknown requests ${f.unknownRequests[t]}`;
     }),
     `  untouched: ${f.untouched.recordsChecked} records of people with no relationship checked, ${f.untouched.changedWithoutRelationship.length} changed`,
+    ...(f.instanceFaults
+      ? [
+          `  instances: lease ${f.instanceFaults.leaseSeconds} s; ${f.instanceFaults.killed} killed for good, taken over after ${f.instanceFaults.takeoverMs === undefined ? 'never' : `${(f.instanceFaults.takeoverMs / 1000).toFixed(1)} s`}; ${f.instanceFaults.paused} paused ${f.instanceFaults.pausedForMs} ms, exit ${f.instanceFaults.pausedExitCode} (75: stepped down); Redis restarted ${f.instanceFaults.redisRestarts} time(s)`,
+          ...f.instanceFaults.takeovers.map((t) => `    takeover: ${t.by} took ${t.instance}'s ${t.deliveries} in-flight deliveries and ${t.messages} unfinished messages`),
+        ]
+      : []),
     `  reconciliation report: ${f.reconciliation.summary.people} people, ${f.reconciliation.summary.peopleNotAgreeing} not agreeing; ${f.reconciliation.disagreementsWithSimulators.length} disagreements with the simulators`,
   ];
   for (const t of TARGETS) {

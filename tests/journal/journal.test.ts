@@ -101,6 +101,34 @@ for (const fixture of storeFixtures()) {
       assert.strictEqual(older.delivery.supersededBy, newer.delivery.id);
     });
 
+    it('tries a newer skipped change again once an older change of the person is delivered after it (the system knows them now)', async () => {
+      const newer = await start((await change()).id, 'C1', 2_000);
+      await journal.settle(newer.delivery.id, 'skipped', { reason: 'planning has no party: no relationship, nothing sent' });
+      const older = await start((await change()).id, 'C1', 1_000);
+      assert.strictEqual(older.action, 'send', 'a skipped change does not supersede an older one');
+      runs = [];
+      await journal.settle(older.delivery.id, 'delivered');
+      const again = (await journal.store.getDelivery(newer.delivery.id))!;
+      assert.strictEqual(again.status, 'in-flight');
+      assert.strictEqual(again.runFromStart, true);
+      assert.strictEqual(runs.length, 1);
+      assert.strictEqual(runs[0].delivery!.id, newer.delivery.id);
+      assert.strictEqual(runs[0].resume.nodeId, 'journal-node', 'from the start of its journey');
+      const [audit] = await journal.store.listAudit({ deliveryId: newer.delivery.id });
+      assert.strictEqual(audit.actor, 'hub');
+      assert.match(audit.reason, /an older change .* reached planning after this one was skipped/);
+      assert.strictEqual((await start(newer.delivery.messageId, 'C1', 2_000)).action, 'send', 'its run reaches the delivery node and sends');
+
+      // Not when a change newer than the skipped one was delivered meanwhile.
+      const skipped = await start((await change('C7')).id, 'C7', 2_000);
+      await journal.settle(skipped.delivery.id, 'skipped', { reason: 'no relationship' });
+      const newest = await start((await change('C7')).id, 'C7', 3_000);
+      await journal.settle(newest.delivery.id, 'delivered');
+      const oldest = await start((await change('C7')).id, 'C7', 1_000);
+      assert.strictEqual(oldest.action, 'superseded');
+      assert.strictEqual(await status(skipped.delivery.id), 'skipped');
+    });
+
     it('does not start a delivery twice for the same message, target and key', async () => {
       const m = await change();
       const first = await start(m.id);
