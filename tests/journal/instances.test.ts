@@ -1,6 +1,7 @@
 import assert from 'assert';
 import Redis from 'ioredis';
 import { InstanceLease } from '../../adapters/redis/lease';
+import { sharedSequence } from '../../adapters/redis/sequence';
 import { Instances } from '../../hub/instances';
 import { Journal, RunTask } from '../../hub/journal/journal';
 import { RedisJournalStore } from '../../hub/journal/redis-store';
@@ -169,6 +170,17 @@ describe('instance leases and takeover (real Redis)', function () {
     assert.strictEqual(lost.length, 2);
     await fresh.release();
     await old.release();
+  });
+
+  it('numbers files of one second uniquely across instances (the revenues request file sequence), and forgets the counter later', async () => {
+    const prefix = newPrefix();
+    const other = new Redis(REDIS_URL);
+    const key = `${prefix}revenues-request:ADDR_20261202210000_0000.csv`;
+    const numbers = await Promise.all(Array.from({ length: 20 }, (_, i) => sharedSequence(i % 2 ? other : redis, key)));
+    other.disconnect();
+    assert.deepStrictEqual([...numbers].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+    const ttl = await redis.ttl(key);
+    assert.ok(ttl > 0 && ttl <= 120, `expires (ttl ${ttl})`);
   });
 
   it('hands its lease back on a clean stop, so that what it left is taken over at once', async () => {
