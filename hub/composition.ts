@@ -7,6 +7,7 @@ import { RedisCursors, SqliteCursors, type CursorStore } from './cursors';
 import { rabbitmqHealth, redisHealth } from './dependencies';
 import { GazetteerVersions } from './gazetteer-versions';
 import { HealthChecks } from './health';
+import { redisStoreHealth } from './store-durability';
 import { heldAddress } from './held-address';
 import { Journal, deliveryTag, messageTag } from './journal/journal';
 import { JournalMetrics } from './journal/metrics';
@@ -72,7 +73,8 @@ export function openStores(config: HubConfig): HubStores {
     const client = redis;
     health.register('store', async () => {
       await redisHealth(client)();
-      return `redis ${config.redisUrl!.replace(/\/\/[^@/]*@/, '//')}`;
+      // Read each time: a Redis restarted with other settings shows here, not only at start.
+      return redisStoreHealth(client, config.redisUrl!);
     });
   } else {
     const db = openSqlite(config.dataDir, 'hub.db', settings.sqliteSynchronous);
@@ -83,7 +85,7 @@ export function openStores(config: HubConfig): HubStores {
     payments = new SqlitePaymentRegister(db);
     health.register('store', async () => {
       db.prepare('select 1').get();
-      return `sqlite ${db.name}`;
+      return { detail: `sqlite ${db.name}`, kind: 'sqlite', synchronous: settings.sqliteSynchronous };
     });
   }
   if (redis) health.register('redis', redisHealth(redis));

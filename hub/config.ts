@@ -52,6 +52,12 @@ export interface HubConfig {
   rabbitmqUrl?: string;
   redisUrl?: string;
   store: 'sqlite' | 'redis';
+  /**
+   * HUB_REDIS_ALLOW_NO_AOF=yes: a production hub starts on a Redis store without AOF (or with
+   * appendfsync no, or whose persistence cannot be read), where a crash of Redis can lose
+   * messages already acknowledged. Default no: it refuses to start (hub/store-durability.ts).
+   */
+  redisAllowNoAof: boolean;
   simulators: boolean;
   /** Size of the demo gazetteer the simulators generate (undefined: theirs). */
   demoProperties?: number;
@@ -189,6 +195,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
   const store = (env.HUB_STORE || 'sqlite') as HubConfig['store'];
   if (store !== 'sqlite' && store !== 'redis') throw new ConfigError(`HUB_STORE must be sqlite or redis, got "${store}"`);
   if (store === 'redis' && !env.REDIS_URL) throw new ConfigError('HUB_STORE=redis needs REDIS_URL');
+  const allowNoAof = env.HUB_REDIS_ALLOW_NO_AOF || 'no';
+  if (allowNoAof !== 'yes' && allowNoAof !== 'no') throw new ConfigError(`HUB_REDIS_ALLOW_NO_AOF must be yes or no, got "${allowNoAof}"`);
   const dataDir = path.resolve(repoRoot, env.HUB_DATA_DIR || 'var');
   const demoProperties = integer(env, 'HUB_DEMO_PROPERTIES', 0) || undefined;
   return {
@@ -203,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     rabbitmqUrl: env.RABBITMQ_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     store,
+    redisAllowNoAof: allowNoAof === 'yes',
     simulators: env.HUB_SIMULATORS ? env.HUB_SIMULATORS !== 'off' : !production,
     demoProperties,
     govukPayWebhookSecret: env.GOVUK_PAY_WEBHOOK_SECRET || undefined,

@@ -9,9 +9,12 @@ export interface DependencyHealth {
   status: DependencyState;
   detail?: string;
   latencyMs?: number;
+  /** What a check adds about its dependency (the journal store: its kind and durability). */
+  [fact: string]: unknown;
 }
 
-export type HealthCheck = () => Promise<string | void>;
+/** A check answers a detail line, or the detail with facts beside it, or nothing. */
+export type HealthCheck = () => Promise<string | void | { detail?: string; [fact: string]: unknown }>;
 
 async function runCheck(check: HealthCheck, timeoutMs: number): Promise<DependencyHealth> {
   const started = Date.now();
@@ -20,8 +23,9 @@ async function runCheck(check: HealthCheck, timeoutMs: number): Promise<Dependen
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    const detail = await Promise.race([check(), timeout]);
-    return { status: 'up', latencyMs: Date.now() - started, ...(detail ? { detail } : {}) };
+    const answer = await Promise.race([check(), timeout]);
+    const facts = typeof answer === 'string' ? { detail: answer } : (answer ?? {});
+    return { ...facts, status: 'up', latencyMs: Date.now() - started };
   } catch (err) {
     return { status: 'down', latencyMs: Date.now() - started, detail: (err as Error).message };
   } finally {

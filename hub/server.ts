@@ -7,6 +7,7 @@ import { flowEnvironment, type HubConfig } from './config';
 import { adminAuth, consolePermissions } from './security';
 import { metricsRegistry } from './metrics';
 import { openStores } from './composition';
+import { checkRedisDurability } from './store-durability';
 import { hubPortOf } from './composition';
 import { PORT_SETTING, type HubPort } from './port';
 import { observerFor } from './runtime/message-observer';
@@ -87,6 +88,13 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
   const releases: Array<() => Promise<void>> = [];
   const stores = openStores(config);
   releases.push(() => stores.close());
+  if (stores.redis) {
+    // Before anything is acknowledged: is what Redis acknowledges kept if Redis crashes?
+    await checkRedisDurability(config, stores.redis).catch(async (err) => {
+      await stores.close();
+      throw err;
+    });
+  }
   let stopHub: () => Promise<void> = async () => undefined;
   let stopping: Promise<void> | undefined;
   // Several instances on one Redis: a lease each, and takeover of a dead one's work.
