@@ -184,8 +184,11 @@ export class Journal extends EventEmitter {
    * whose (source, sourceMessageId) is already stored is a duplicate: the first is returned.
    */
   async record(input: RecordInput): Promise<{ duplicate: boolean; message: MessageRecord }> {
-    const { inserted, message: stored } = await this.store.insertMessage(this.newMessage(input));
-    return { duplicate: !inserted, message: stored };
+    const message = this.newMessage(input);
+    const { inserted, message: stored } = await this.store.insertMessage(message);
+    // Found under our own new id: Redis applied this very insert before a restart lost its
+    // answer, and the client sent it again. Not a duplicate: it is ours and must run.
+    return { duplicate: !inserted && stored.id !== message.id, message: stored };
   }
 
   /**
@@ -194,8 +197,9 @@ export class Journal extends EventEmitter {
    */
   async recordMany(inputs: RecordInput[]): Promise<Array<{ duplicate: boolean; message: MessageRecord }>> {
     if (!inputs.length) return [];
-    const results = await this.store.insertMessages(inputs.map((input) => this.newMessage(input)));
-    return results.map(({ inserted, message }) => ({ duplicate: !inserted, message }));
+    const messages = inputs.map((input) => this.newMessage(input));
+    const results = await this.store.insertMessages(messages);
+    return results.map(({ inserted, message }, i) => ({ duplicate: !inserted && message.id !== messages[i].id, message }));
   }
 
   private newMessage(input: RecordInput): MessageRecord {

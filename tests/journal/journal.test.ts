@@ -58,6 +58,22 @@ for (const fixture of storeFixtures()) {
       assert.strictEqual(again.message.id, first.id);
     });
 
+    it('takes an insert the store applied twice (Redis restarted before answering, the client sent it again) as the message, not a duplicate', async () => {
+      const store = journal.store;
+      const twice = Object.create(store, {
+        insertMessage: { value: async (m: any) => (await store.insertMessage(m), store.insertMessage(m)) },
+        insertMessages: { value: async (ms: any[]) => (await store.insertMessages(ms), store.insertMessages(ms)) },
+      });
+      const resent = new Journal({ store: twice, instance: 'hub-a', now: () => now });
+      const one = await resent.record({ source: 'crm', sourceMessageId: 'evt-resent', key: 'C1', payload: {}, entry });
+      assert.strictEqual(one.duplicate, false);
+      const many = await resent.recordMany([{ source: 'crm', sourceMessageId: 'evt-resent-2', key: 'C2', payload: {}, entry }]);
+      assert.strictEqual(many[0].duplicate, false);
+      const again = await resent.record({ source: 'crm', sourceMessageId: 'evt-resent', key: 'C1', payload: {}, entry });
+      assert.strictEqual(again.duplicate, true, 'a real duplicate is still one');
+      assert.strictEqual(again.message.id, one.message.id);
+    });
+
     it('sends the first change of a key, holds the next, and releases it when the first is delivered', async () => {
       const a = await start((await change()).id);
       assert.strictEqual(a.action, 'send');
