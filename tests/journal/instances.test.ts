@@ -1,8 +1,13 @@
 import assert from 'assert';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
 import Redis from 'ioredis';
 import { InstanceLease } from '../../adapters/redis/lease';
 import { sharedSequence } from '../../adapters/redis/sequence';
+import { RedisCursors, SqliteCursors } from '../../hub/cursors';
 import { Instances } from '../../hub/instances';
+import { openSqlite } from '../../hub/store';
 import { Journal, RunTask } from '../../hub/journal/journal';
 import { RedisJournalStore } from '../../hub/journal/redis-store';
 import type { RetryPolicy } from '../../hub/journal/types';
@@ -197,4 +202,32 @@ describe('instance leases and takeover (real Redis)', function () {
     assert.strictEqual(takeover.instance, 'hub-leaving');
     assert.strictEqual(takeover.messages, 1);
   });
+});
+
+describe('poll cursors move only forward (a poller woken after its lock moved on cannot set one back)', () => {
+  const redis = new Redis(REDIS_URL);
+  const prefix = uniquePrefix('cursors');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cursors-'));
+  const db = openSqlite(dir, 'cursors.db');
+  after(async () => {
+    await deletePrefix(redis, prefix);
+    redis.disconnect();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  for (const [name, cursors] of [['sqlite', new SqliteCursors(db)], ['redis', new RedisCursors(redis, prefix)]] as const) {
+    it(`keeps the furthest whole-number cursor (${name})`, async () => {
+      await cursors.set('planning:events', '10');
+      await cursors.set('planning:events', '5');
+      assert.strictEqual(await cursors.get('planning:events'), '10');
+      await cursors.set('planning:events', '12');
+      assert.strictEqual(await cursors.get('planning:events'), '12');
+      await cursors.set('planning:events', '100');
+      await cursors.set('planning:events', '99');
+      assert.strictEqual(await cursors.get('planning:events'), '100', 'compared as numbers, not text');
+      await cursors.set('housing:token', 'b-token');
+      await cursors.set('housing:token', 'a-token');
+      assert.strictEqual(await cursors.get('housing:token'), 'a-token', 'a cursor that is not a number is set as given');
+    });
+  }
 });
