@@ -151,6 +151,9 @@ export function messageTag(m: MessageRecord): MessageTag {
   };
 }
 
+/** A skipped change to run again: the same delivery from its start, or a copy (see skippedToTryAgain). */
+type TryAgain = { kind: 'same'; delivery: DeliveryRecord; audit: AuditRecord; resume: ResumePoint } | { kind: 'copy'; copyOf: DeliveryRecord; message: MessageRecord; reason: string };
+
 /**
  * The journal: every message and every delivery, the per (target, key) order gate with
  * supersede, retries with backoff, dead letters, replay and discard with their audit. All
@@ -431,9 +434,8 @@ export class Journal extends EventEmitter {
       const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
       const { release, changes, settled } = await this.settleChanges(d, outcome, detail, now, before);
       const again = outcome === 'delivered' && !release && !d.timeline ? await this.skippedToTryAgain(d, now, before) : undefined;
-      await this.commit({ deliveries: [settled, ...changes, ...(again ? [again.delivery] : [])], ...(again ? { audit: [again.audit] } : {}) }, before);
+      await this.commitWithAgain(settled, changes, again, before);
       if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
-      if (again) this.emit('run', { delivery: again.delivery, resume: again.resume } satisfies RunTask);
       return { changed: true, delivery: settled };
     });
   }
@@ -445,18 +447,28 @@ export class Journal extends EventEmitter {
    * retried). It runs again from its start, now that the system knows them. Audited as the
    * hub's own replay.
    */
-  private async skippedToTryAgain(d: DeliveryRecord, now: number, before: Map<string, DeliveryRecord | undefined>) {
+  private async skippedToTryAgain(d: DeliveryRecord, now: number, before: Map<string, DeliveryRecord | undefined>): Promise<TryAgain | undefined> {
     const ofKey = await this.store.deliveriesOfKey(d.target, d.key);
     if (ofKey.some((o) => o.id !== d.id && (o.status === 'in-flight' || o.status === 'pending'))) return undefined;
     const newer = ofKey.filter((o) => o.status === 'skipped' && !o.timeline && isNewer(o, d)).sort((a, b) => (isNewer(a, b) ? -1 : 1))[0];
     // Not when something newer than the skipped change was delivered since: that one holds.
     if (!newer || ofKey.some((o) => o.status === 'delivered' && o.id !== d.id && isNewer(o, newer))) return undefined;
     const message = await this.store.getMessage(newer.messageId);
-    if (!message) return undefined;
+    if (!message || message.resolvedBy) return undefined;
+    const reason = `an older change (delivery ${d.id}) reached ${d.target} after this one was skipped (${newer.reason ?? 'no reason given'}); tried again`;
+    // A target that answers later remembers its answer to a request id: a copy goes instead.
+    if (newer.answersLater) return { kind: 'copy', copyOf: newer, message, reason };
     before.set(newer.id, newer);
     const delivery: DeliveryRecord = { ...this.inFlight(newer, now), runFromStart: true };
-    const audit = this.audit('replay', 'hub', `an older change (delivery ${d.id}) reached ${d.target} after this one was skipped (${newer.reason ?? 'no reason given'}); tried again`, newer, { from: 'start', previousStatus: 'skipped', attempt: delivery.attempts });
-    return { delivery, audit, resume: message.entry };
+    const audit = this.audit('replay', 'hub', reason, newer, { from: 'start', previousStatus: 'skipped', attempt: delivery.attempts });
+    return { kind: 'same', delivery, audit, resume: message.entry };
+  }
+
+  private async commitWithAgain(settled: DeliveryRecord, changes: DeliveryRecord[], again: TryAgain | undefined, before: Map<string, DeliveryRecord | undefined>): Promise<void> {
+    const same = again?.kind === 'same' ? again : undefined;
+    await this.commit({ deliveries: [settled, ...changes, ...(same ? [same.delivery] : [])], ...(same ? { audit: [same.audit] } : {}) }, before);
+    if (same) this.emit('run', { delivery: same.delivery, resume: same.resume } satisfies RunTask);
+    if (again?.kind === 'copy') await this.replayEdited(again.copyOf, again.message, { from: 'start', actor: 'hub', reason: again.reason, payload: again.message.payload });
   }
 
   private async settleChanges(d: DeliveryRecord, outcome: DeliveryStatus, detail: { reason?: string; candidates?: unknown; lastError?: DeliveryError }, now: number, before: Map<string, DeliveryRecord | undefined>) {
@@ -656,7 +668,8 @@ export class Journal extends EventEmitter {
             ? { reason: answer.reason }
             : {};
       const { release, changes, settled } = await this.settleChanges(d, answer.outcome === 'rejected' ? 'dead' : answer.outcome, detail, now, before);
-      await this.commit({ deliveries: [settled, ...changes] }, before);
+      const again = answer.outcome === 'delivered' && !release && !d.timeline ? await this.skippedToTryAgain(d, now, before) : undefined;
+      await this.commitWithAgain(settled, changes, again, before);
       if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
       return { changed: true, delivery: settled };
     });

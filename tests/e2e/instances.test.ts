@@ -6,7 +6,9 @@ import { describeFigures, JourneyFigures, runChangeOfAddressJourney } from './jo
  * always) run the change-of-address journey with every fault, and these besides: one
  * instance killed with kill -9 and never restarted (a survivor must take over its work once
  * its lease lapses), one paused with SIGSTOP past its lease and resumed (it must step down;
- * it is restarted as a supervisor would), and Redis killed and restarted once.
+ * it is restarted as a supervisor would), and Redis killed and restarted once. The
+ * case-updates journey (planning polled under its lock) and the payments journey (payment
+ * files claimed under the folder's lock, ledger batches) run alongside.
  */
 describe('three hub instances: one lost for good, one paused past its lease, Redis restarted (RabbitMQ, Redis AOF)', function () {
   this.timeout(300000);
@@ -29,6 +31,15 @@ describe('three hub instances: one lost for good, one paused past its lease, Red
     assert.ok(f.takeoverMs < 60000, `took ${f.takeoverMs} ms`);
     assert.strictEqual(f.takeovers.filter((t) => t.instance === f.killed).length, 1, JSON.stringify(f.takeovers));
     assert.notStrictEqual(f.takeovers.find((t) => t.instance === f.killed)!.by, f.killed);
+  });
+
+  it('runs the case-updates and payments journeys alongside: every planning event on its CRM case once, every payment in Finance\'s ledger once', () => {
+    const o = figures.instanceFaults!.otherJourneys!;
+    assert.ok(o.planningEvents >= 50 && o.payments === 500, JSON.stringify({ events: o.planningEvents, payments: o.payments }));
+    assert.deepStrictEqual(o.caseUpdatesMissing, []);
+    assert.deepStrictEqual(o.caseUpdatesTwice, []);
+    assert.deepStrictEqual(o.postingsMissing, []);
+    assert.deepStrictEqual(o.postedTwice, []);
   });
 
   it('makes the instance paused past its lease step down (exit 75) instead of carrying on', () => {

@@ -61,6 +61,38 @@ export interface JourneyOptions {
   log?: (line: string) => void;
 }
 
+export interface OtherJourneys {
+  planningEvents: number;
+  /** planning events on their CRM case exactly once */
+  caseUpdatesOnce: number;
+  caseUpdatesMissing: string[];
+  caseUpdatesTwice: string[];
+  payments: number;
+  postedOnce: number;
+  postingsMissing: string[];
+  postedTwice: string[];
+}
+
+/** Every planning event on its CRM case once; every payment of the dropped files in Finance's ledger once. */
+function otherJourneys(sims: RunningSimulators, paymentFiles: Array<{ payments: Array<{ transactionRef: string }> }>): OtherJourneys {
+  const seen = new Map<string, number>();
+  for (const k of sims.crm.allCases()) for (const u of k.updates) seen.set(u.sourceEventId, (seen.get(u.sourceEventId) ?? 0) + 1);
+  const events = sims.planning.events().map((e) => `planning:${e.applicationRef}:${e.sequence}`);
+  const posted = new Map<string, number>();
+  for (const p of sims.finance.ledger()) posted.set(p.journalRef, (posted.get(p.journalRef) ?? 0) + 1);
+  const refs = paymentFiles.flatMap((f) => f.payments.map((p) => `PAY-${p.transactionRef}`));
+  return {
+    planningEvents: events.length,
+    caseUpdatesOnce: events.filter((id) => seen.get(id) === 1).length,
+    caseUpdatesMissing: events.filter((id) => !seen.has(id)),
+    caseUpdatesTwice: events.filter((id) => (seen.get(id) ?? 0) > 1),
+    payments: refs.length,
+    postedOnce: refs.filter((r) => posted.get(r) === 1).length,
+    postingsMissing: refs.filter((r) => !posted.has(r)),
+    postedTwice: refs.filter((r) => (posted.get(r) ?? 0) > 1),
+  };
+}
+
 export interface InstanceFaultFigures {
   leaseSeconds: number;
   killed: string;
@@ -71,6 +103,8 @@ export interface InstanceFaultFigures {
   /** the paused instance's exit code once resumed (75: it stepped down) */
   pausedExitCode: number | null;
   redisRestarts: number;
+  /** the case-updates and payments journeys run alongside */
+  otherJourneys?: OtherJourneys;
   takeovers: Array<{ instance: string; by: string; at: number; deliveries: number; messages: number }>;
 }
 
@@ -113,13 +147,20 @@ const INJECTED_REJECTION = /is not accepted by revenues/;
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The copy of the hub's flows this run uses (see the module comment for what changes). */
-function writeRunFlows(file: string, runId: string): { exchange: string; queue: string } {
+function writeRunFlows(file: string, runId: string, otherJourneys = false): { exchange: string; queue: string } {
   const flows = JSON.parse(fs.readFileSync(path.join(flowsDir, 'flows.json'), 'utf8')) as any[];
   const exchange = `${runId}.crm.events`;
   const queue = `${runId}.hub.crm.contact-address-changed`;
   for (const node of flows) {
     if (node.type === 'amqp-in' && node.z === 'coa.tab') Object.assign(node, { exchange, queue });
     if (node.type === 'delivery' && node.z === 'coa.tab') Object.assign(node, { maxAttempts: '4', initialDelay: '1', maxDelay: '4' });
+    if (!otherJourneys) continue;
+    // The case-updates and payments journeys run alongside, quickly (as their own e2e runs set them).
+    if (node.type === 'planning-poll') Object.assign(node, { interval: 1, start: '00:00', end: '24:00', days: 'Mon,Tue,Wed,Thu,Fri,Sat,Sun', maxEvents: 50 });
+    if (node.type === 'sftp-watch' && node.z === 'pay.tab') Object.assign(node, { interval: 1 });
+    if (node.type === 'ledger-answers') Object.assign(node, { interval: '1' });
+    if (node.type === 'ledger-batch') Object.assign(node, { maxAgeSeconds: '2', maxJournals: '2000' });
+    if (node.type === 'delivery' && (node.z === 'cu.tab' || node.z === 'pay.tab')) Object.assign(node, { maxAttempts: '8', initialDelay: '0.5', maxDelay: '3' });
   }
   fs.writeFileSync(file, JSON.stringify(flows, null, 2));
   return { exchange, queue };
@@ -213,7 +254,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     log(`  [${at()}] ${what}`);
   };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'council-hub-e2e-'));
-  const { exchange, queue } = writeRunFlows(path.join(dataDir, 'flows.json'), runId);
+  const { exchange, queue } = writeRunFlows(path.join(dataDir, 'flows.json'), runId, (options.instances ?? 1) === 3);
   let sims: RunningSimulators | undefined;
   let sftp: Awaited<ReturnType<typeof startEmbeddedSftp>> | undefined;
   let hub: HubProcess | undefined;
@@ -278,12 +319,21 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     const hubDownMs = options.hubDownMs ?? 3000;
     const background: Promise<unknown>[] = [];
     const s = sims;
+    const paymentFiles: Array<{ name: string; payments: Array<{ transactionRef: string }> }> = [];
     // Three instances: one dies for good, one is paused past its lease, Redis restarts.
     const instanceSteps = (): Array<[number, () => Promise<void>]> => {
       const redisUrl = journalRedisUrl;
       const f: InstanceFaultFigures = { leaseSeconds, killed: `${runId}-hub-3`, paused: `${runId}-hub-2`, pausedForMs: leaseSeconds * 1000 * 2 + 2000, pausedExitCode: null, redisRestarts: 0, takeovers: [] };
       instanceFaults = f;
+      const others3 = (what: string) => async () => {
+        const raised = sims!.planning.raiseApplicationEvents(25);
+        const file = await sims!.payments.writeFile({ count: 250 });
+        paymentFiles.push(file);
+        fault(`${what}: planning raises ${raised.length} application events; cash receipting drops ${file.name} (${file.payments.length} payments)`);
+      };
       return [
+        [0.2, others3('case updates and payments alongside')],
+        [0.5, others3('more case updates and payments, while instances are down')],
         [0.3, async () => {
           const dead = others[1];
           dead.child.kill('SIGKILL');
@@ -293,6 +343,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
           background.push(
             (async () => {
               const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+              redis.on('error', () => undefined); // Redis is restarted during the wait: the client reconnects
               try {
                 await waitFor('a survivor to take over the dead instance', 120000, async () => (await redis.lrange(`${runId}:journal:takeovers`, 0, -1)).some((t) => JSON.parse(t).instance === f.killed));
                 f.takeoverMs = Date.now() - killedAt;
@@ -403,7 +454,13 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
         const open = ['pending', 'in-flight', 'awaiting-answer', 'failed'].reduce((n, status) => n + (counts.byStatus[status] ?? 0), 0);
         const messages = await api.get(`/messages?source=crm&limit=1`);
         missing = `${messages.total} of ${moves.length} CRM messages journalled; deliveries ${JSON.stringify(counts.byStatus)}`;
-        return open === 0 && messages.total >= moves.length;
+        if (open !== 0 || messages.total < moves.length) return false;
+        if (instanceFaults) {
+          const others = otherJourneys(sims!, paymentFiles);
+          missing = `${others.caseUpdatesMissing.length} planning events not on a CRM case, ${others.postingsMissing.length} payments not in Finance's ledger`;
+          return !others.caseUpdatesMissing.length && !others.postingsMissing.length;
+        }
+        return true;
       }, () => missing);
       // Once more after a pause: a retry may have been due just as we looked.
       await sleep(1500);
@@ -459,6 +516,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     if (instanceFaults) {
       const redis = new Redis(journalRedisUrl);
       instanceFaults.takeovers = (await redis.lrange(`${runId}:journal:takeovers`, 0, -1)).map((t) => JSON.parse(t));
+      instanceFaults.otherJourneys = otherJourneys(sims, paymentFiles);
       redis.disconnect();
       figures.instanceFaults = instanceFaults;
     }
@@ -656,6 +714,9 @@ export function problems(f: JourneyFigures): string[] {
   if (f.untouched.changedWithoutRelationship.length) out.push(`${f.untouched.changedWithoutRelationship.length} records of people with no relationship were changed`);
   const i = f.instanceFaults;
   if (i && i.takeoverMs === undefined) out.push(`nobody took over the work of ${i.killed}, killed for good`);
+  const o = i?.otherJourneys;
+  if (o && (o.caseUpdatesMissing.length || o.caseUpdatesTwice.length)) out.push(`case updates: ${o.caseUpdatesMissing.length} planning events missing from their CRM case, ${o.caseUpdatesTwice.length} there twice`);
+  if (o && (o.postingsMissing.length || o.postedTwice.length)) out.push(`payments: ${o.postingsMissing.length} missing from Finance's ledger, ${o.postedTwice.length} posted twice`);
   if (i && i.pausedExitCode !== 75) out.push(`${i.paused}, paused past its lease, did not step down (exit ${i.pausedExitCode})`);
   if (f.reconciliation.disagreementsWithSimulators.length) out.push(`the reconciliation report disagrees with the simulators ${f.reconciliation.disagreementsWithSimulators.length} times`);
   return out;
@@ -679,6 +740,11 @@ export function describeFigures(f: JourneyFigures): string {
     ...(f.instanceFaults
       ? [
           `  instances: lease ${f.instanceFaults.leaseSeconds} s; ${f.instanceFaults.killed} killed for good, taken over after ${f.instanceFaults.takeoverMs === undefined ? 'never' : `${(f.instanceFaults.takeoverMs / 1000).toFixed(1)} s`}; ${f.instanceFaults.paused} paused ${f.instanceFaults.pausedForMs} ms, exit ${f.instanceFaults.pausedExitCode} (75: stepped down); Redis restarted ${f.instanceFaults.redisRestarts} time(s)`,
+          ...(f.instanceFaults.otherJourneys
+            ? [
+                `  alongside: ${f.instanceFaults.otherJourneys.caseUpdatesOnce} of ${f.instanceFaults.otherJourneys.planningEvents} planning events on their CRM case once (${f.instanceFaults.otherJourneys.caseUpdatesMissing.length} missing, ${f.instanceFaults.otherJourneys.caseUpdatesTwice.length} twice); ${f.instanceFaults.otherJourneys.postedOnce} of ${f.instanceFaults.otherJourneys.payments} payments in Finance's ledger once (${f.instanceFaults.otherJourneys.postingsMissing.length} missing, ${f.instanceFaults.otherJourneys.postedTwice.length} twice)`,
+              ]
+            : []),
           ...f.instanceFaults.takeovers.map((t) => `    takeover: ${t.by} took ${t.instance}'s ${t.deliveries} in-flight deliveries and ${t.messages} unfinished messages`),
         ]
       : []),

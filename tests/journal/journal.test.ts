@@ -145,6 +145,26 @@ for (const fixture of storeFixtures()) {
       assert.strictEqual(await status(skipped.delivery.id), 'skipped');
     });
 
+    it('at a target that answers later (it remembers its answer to a request id), runs a copy of the newer skipped change instead', async () => {
+      const later = (messageId: string, order: number) =>
+        journal.startDelivery({ messageId, target: 'revenues', key: 'C4', order, retry: fast, mode: { answersLater: true }, nodeId: 'delivery-node', msg: { payload: messageId } });
+      const newer = await later((await change('C4')).id, 2_000);
+      await journal.awaitAnswer(newer.delivery.id);
+      await journal.answer(newer.delivery.id, { outcome: 'skipped', reason: 'NO_MATCH: no account at the previous address' });
+      const older = await later((await change('C4')).id, 1_000);
+      assert.strictEqual(older.action, 'send');
+      await journal.awaitAnswer(older.delivery.id);
+      runs = [];
+      await journal.answer(older.delivery.id, { outcome: 'delivered' });
+      assert.strictEqual(await status(newer.delivery.id), 'skipped', 'the answered delivery stays as Revenues answered it');
+      assert.strictEqual(runs.length, 1);
+      const copy = runs[0].message!;
+      assert.strictEqual(copy.editedFrom, newer.delivery.messageId);
+      assert.notStrictEqual(copy.id, newer.delivery.messageId, 'a new message id: a new request id at Revenues');
+      const original = (await journal.store.getMessage(newer.delivery.messageId))!;
+      assert.strictEqual(original.resolvedBy?.actor, 'hub');
+    });
+
     it('does not start a delivery twice for the same message, target and key', async () => {
       const m = await change();
       const first = await start(m.id);
