@@ -6,8 +6,8 @@ import type { DtfVolume } from './dtf';
  * The council's LLPG in memory, compact enough for a county (a million properties in about
  * 100 bytes each rather than the 1.5 KB of a few objects per property): columns of typed
  * arrays, one row per property (UPRN) and one per LPI, found through open-addressing hash
- * tables; texts (SAONs, PAONs, LPI keys) kept once each as UTF-8 in one buffer; postcodes,
- * post towns, languages and streets numbered. A property's address is built only when asked
+ * tables; texts (SAONs and PAONs, LPI keys, postcodes) kept once each as UTF-8, a buffer for
+ * each kind; post towns, languages and streets numbered. A property's address is built only when asked
  * for. The answers, and their order, are those of the object-per-record LLPG it replaced:
  * the LPIs of a property and at a postcode are kept in the order they were written (an
  * update moves an LPI to the end), so ties and lists come out as before.
@@ -72,7 +72,7 @@ function tableSize(entries: number): number {
   return size;
 }
 
-/** Small sets of repeated texts (post towns, languages, postcodes): a number each. */
+/** Small sets of repeated texts (post towns, languages): a number each. */
 class Numbered {
   private readonly ids = new Map<string, number>();
   readonly texts: string[] = [];
