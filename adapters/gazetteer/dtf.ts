@@ -1,6 +1,9 @@
 import { normalisePostcode } from '../address/postcode';
-import type { AddressBook, AddressName } from './address-book';
-import { GazetteerLoadError, ProblemList, normaliseUprn, openCsv, readFailure, type GazetteerRecord, type LogicalStatus } from './extract';
+import { countRecords, readCsvRecords, type OnRecord } from './dtf-records';
+import { GazetteerLoadError, ProblemList, normaliseUprn, readFailure, type LogicalStatus } from './extract';
+import { Llpg, type Blpu, type Kind, type Lpi, type StreetDescriptor, type Value } from './llpg';
+
+export { Llpg } from './llpg';
 
 /**
  * The council's LLPG as its gazetteer system exports it: NLPG DTF 7.3 (CONTRACTS.md,
@@ -33,204 +36,6 @@ export function compareVolumes(a: DtfVolume, b: DtfVolume): number {
   return a.volumeNumber - b.volumeNumber;
 }
 
-interface StreetDescriptor {
-  street: string;
-  locality: string;
-  town: string;
-}
-
-interface Blpu {
-  status: LogicalStatus;
-  x?: number;
-  y?: number;
-}
-
-/** One LPI, its SAO and PAO already written out ("Flat 2", "12A", "12-14"). */
-interface Lpi {
-  uprn: string;
-  usrn: string;
-  language: string;
-  status: LogicalStatus;
-  saon: string;
-  paon: string;
-  postcode: string;
-  postTown: string;
-}
-
-type Kind = 'street' | 'descriptor' | 'blpu' | 'lpi';
-type Value = true | Record<string, StreetDescriptor> | Blpu | Lpi;
-
-/** Which LPI is a property's address: approved before provisional, alternative, historic; English before other languages. */
-const STATUS_RANK: Record<LogicalStatus, number> = { 1: 0, 6: 1, 3: 2, 8: 3, 9: 4 };
-const rank = (lpi: Lpi) => STATUS_RANK[lpi.status] * 2 + (lpi.language === 'ENG' ? 0 : 1);
-/** The LPIs by which free text may find a property (CONTRACTS.md): approved, alternative, provisional. Never historic. */
-const NAMING_STATUSES = new Set<LogicalStatus>([1, 3, 6]);
-
-/** The LLPG in memory: streets, descriptors, BLPUs and LPIs by key, and what the lookups need. */
-export class Llpg implements AddressBook {
-  private readonly streets = new Set<string>();
-  /** by USRN, then language */
-  private readonly descriptors = new Map<string, Record<string, StreetDescriptor>>();
-  private readonly blpus = new Map<string, Blpu>();
-  private readonly lpis = new Map<string, Lpi>();
-  private readonly lpisOfUprn = new Map<string, string[]>();
-  private readonly lpisAtPostcode = new Map<string, string[]>();
-
-  constructor(public volume: DtfVolume) {}
-
-  get size(): number {
-    return this.lpisOfUprn.size;
-  }
-
-  get postcodes(): number {
-    return this.lpisAtPostcode.size;
-  }
-
-  get(kind: Kind, key: string): Value | undefined {
-    switch (kind) {
-      case 'street':
-        return this.streets.has(key) ? true : undefined;
-      case 'descriptor': {
-        const [usrn, language] = key.split('|');
-        const descriptor = this.descriptors.get(usrn)?.[language];
-        return descriptor && { [language]: descriptor };
-      }
-      case 'blpu':
-        return this.blpus.get(key);
-      case 'lpi':
-        return this.lpis.get(key);
-    }
-  }
-
-  /** Writes one record (undefined removes it), keeping the indexes right. */
-  set(kind: Kind, key: string, value: Value | undefined): void {
-    switch (kind) {
-      case 'street':
-        if (value) this.streets.add(key);
-        else this.streets.delete(key);
-        return;
-      case 'descriptor': {
-        const [usrn, language] = key.split('|');
-        const languages = { ...this.descriptors.get(usrn) };
-        if (value) languages[language] = (value as Record<string, StreetDescriptor>)[language];
-        else delete languages[language];
-        if (Object.keys(languages).length) this.descriptors.set(usrn, languages);
-        else this.descriptors.delete(usrn);
-        return;
-      }
-      case 'blpu':
-        if (value) this.blpus.set(key, value as Blpu);
-        else this.blpus.delete(key);
-        return;
-      case 'lpi': {
-        const before = this.lpis.get(key);
-        if (before) {
-          removeFrom(this.lpisOfUprn, before.uprn, key);
-          if (before.postcode) removeFrom(this.lpisAtPostcode, before.postcode, key);
-        }
-        if (!value) {
-          this.lpis.delete(key);
-          return;
-        }
-        const lpi = value as Lpi;
-        this.lpis.set(key, lpi);
-        addTo(this.lpisOfUprn, lpi.uprn, key);
-        if (lpi.postcode) addTo(this.lpisAtPostcode, lpi.postcode, key);
-      }
-    }
-  }
-
-  descriptorLanguages(usrn: string): string[] {
-    return Object.keys(this.descriptors.get(usrn) ?? {});
-  }
-
-  /** LPI keys of a property. */
-  lpiKeysOf(uprn: string): readonly string[] {
-    return this.lpisOfUprn.get(uprn) ?? [];
-  }
-
-  /** Every LPI, for the rare check of a street removed by a change-only volume. */
-  allLpis(): IterableIterator<[string, Lpi]> {
-    return this.lpis.entries();
-  }
-
-  address(uprn: string): GazetteerRecord | undefined {
-    const blpu = this.blpus.get(uprn);
-    const keys = this.lpisOfUprn.get(uprn);
-    if (!blpu || !keys) return undefined;
-    let best: Lpi | undefined;
-    for (const key of keys) {
-      const lpi = this.lpis.get(key)!;
-      if (!best || rank(lpi) < rank(best)) best = lpi;
-    }
-    return best && this.record(uprn, best, blpu);
-  }
-
-  atPostcode(postcode: string): GazetteerRecord[] {
-    const out: GazetteerRecord[] = [];
-    const seen = new Set<string>();
-    for (const key of this.lpisAtPostcode.get(postcode) ?? []) {
-      const { uprn } = this.lpis.get(key)!;
-      if (seen.has(uprn)) continue;
-      seen.add(uprn);
-      const record = this.address(uprn);
-      if (record && record.postcode === postcode) out.push(record);
-    }
-    return out;
-  }
-
-  namesAt(postcode: string): AddressName[] {
-    const names: AddressName[] = [];
-    for (const key of this.lpisAtPostcode.get(postcode) ?? []) {
-      const lpi = this.lpis.get(key)!;
-      if (!NAMING_STATUSES.has(lpi.status) || this.address(lpi.uprn)?.logicalStatus !== 1) continue;
-      names.push({ uprn: lpi.uprn, ...(lpi.saon ? { saon: lpi.saon } : {}), paon: lpi.paon, streetDescription: this.descriptor(lpi)?.street ?? '' });
-    }
-    return names;
-  }
-
-  /** The street descriptor in the LPI's language, else the English one, else any. */
-  private descriptor(lpi: Lpi): StreetDescriptor | undefined {
-    const languages = this.descriptors.get(lpi.usrn);
-    if (!languages) return undefined;
-    return languages[lpi.language] ?? languages.ENG ?? Object.values(languages)[0];
-  }
-
-  private record(uprn: string, lpi: Lpi, blpu: Blpu): GazetteerRecord {
-    const descriptor = this.descriptor(lpi);
-    const record: GazetteerRecord = {
-      uprn,
-      usrn: lpi.usrn,
-      paon: lpi.paon,
-      streetDescription: descriptor?.street ?? '',
-      townName: descriptor?.town ?? '',
-      postTown: lpi.postTown,
-      postcode: lpi.postcode,
-      // A property is approved only when its BLPU is and its address LPI is.
-      logicalStatus: blpu.status === 1 ? lpi.status : blpu.status,
-    };
-    if (lpi.saon) record.saon = lpi.saon;
-    if (descriptor?.locality) record.locality = descriptor.locality;
-    if (blpu.x !== undefined) record.x = blpu.x;
-    if (blpu.y !== undefined) record.y = blpu.y;
-    return record;
-  }
-}
-
-function addTo(index: Map<string, string[]>, at: string, key: string): void {
-  const list = index.get(at);
-  if (list) list.push(key);
-  else index.set(at, [key]);
-}
-
-function removeFrom(index: Map<string, string[]>, at: string, key: string): void {
-  const list = index.get(at);
-  if (!list) return;
-  const i = list.indexOf(key);
-  if (i >= 0) list.splice(i, 1);
-  if (list.length === 0) index.delete(at);
-}
-
 /**
  * The records of one file on top of the LLPG in use. A full file writes straight into a new
  * Llpg (nobody else sees it yet); a change-only file stages its records here, each key's
@@ -246,8 +51,15 @@ class Draft {
   constructor(readonly llpg: Llpg, private readonly overlay: boolean) {}
 
   get(kind: Kind, key: string): Value | undefined {
+    if (!this.overlay) return this.llpg.get(kind, key);
     const staged = this.staged.get(`${kind}:${key}`);
     return staged ? staged.value : this.llpg.get(kind, key);
+  }
+
+  has(kind: Kind, key: string): boolean {
+    if (!this.overlay) return this.llpg.has(kind, key);
+    const staged = this.staged.get(`${kind}:${key}`);
+    return staged ? staged.value !== undefined : this.llpg.has(kind, key);
   }
 
   set(kind: Kind, key: string, value: Value | undefined, line: number): void {
@@ -276,7 +88,8 @@ class Draft {
 
   /** A street is there when it has its record (11) and a descriptor (15) in some language. */
   hasStreet(usrn: string): boolean {
-    if (!this.get('street', usrn)) return false;
+    if (!this.overlay) return this.llpg.hasStreet(usrn);
+    if (!this.has('street', usrn)) return false;
     const staged = this.stagedDescriptors.get(usrn);
     const languages = new Set(this.llpg.descriptorLanguages(usrn));
     for (const [language, there] of staged ?? []) {
@@ -295,7 +108,7 @@ class Draft {
   /** LPI keys, after this file, on any of these streets (a full pass: streets are rarely deleted). */
   lpisOnStreets(usrns: Set<string>): string[] {
     const keys = new Set<string>();
-    for (const [key] of this.llpg.allLpis()) {
+    for (const key of this.llpg.lpiKeysOnStreets(usrns)) {
       if (usrns.has(this.lpi(key)?.usrn ?? '')) keys.add(key);
     }
     for (const staged of this.stagedLpis.values()) {
@@ -323,17 +136,6 @@ export function addressableObject(startNumber: string, startSuffix: string, endN
   return [numbers, text].filter(Boolean).join(' ');
 }
 
-/** Repeated strings (USRNs, postcodes, post towns, languages) kept once rather than once per property. */
-class Strings {
-  private readonly known = new Map<string, string>();
-  get(text: string): string {
-    const known = this.known.get(text);
-    if (known !== undefined) return known;
-    if (this.known.size < 200000) this.known.set(text, text);
-    return text;
-  }
-}
-
 export interface DtfLoad {
   volume: DtfVolume;
   /** Makes the file the LLPG in use, in one synchronous step: a full file's new Llpg, or the one in use with the changes. */
@@ -344,16 +146,13 @@ export interface DtfLoad {
 export async function readDtfVolume(file: string): Promise<DtfVolume> {
   const problems = new ProblemList();
   let volume: DtfVolume | undefined;
-  const { input, parser } = openCsv(file);
   try {
-    for await (const { record, info } of parser) {
-      volume = headerOf(record, info.lines, problems);
-      break;
-    }
+    await readCsvRecords(file, (fields, line) => {
+      volume = headerOf(fields, line, problems);
+      return false;
+    }, 64 * 1024);
   } catch (err) {
     readFailure(file, err, problems);
-  } finally {
-    input.destroy();
   }
   if (!volume && problems.count === 0) problems.add(1, 'the file is empty (no header record 10)');
   problems.throwIfAny(file);
@@ -405,9 +204,8 @@ export function checkOrder(file: string, volume: DtfVolume, inUse: DtfVolume | u
  * naming every problem by line, and then nothing has changed.
  */
 export async function readDtf(file: string, inUse?: Llpg): Promise<DtfLoad> {
+  const capacity = await fullFileProperties(file, inUse?.volume);
   const problems = new ProblemList();
-  const strings = new Strings();
-  const { input, parser } = openCsv(file);
   let volume: DtfVolume | undefined;
   let draft: Draft | undefined;
   let records = 0;
@@ -419,82 +217,80 @@ export async function readDtf(file: string, inUse?: Llpg): Promise<DtfLoad> {
   const deletedBlpus: Array<{ uprn: string; line: number }> = [];
   const deletedStreets = new Map<string, number>();
 
-  try {
-    for await (const { record: fields, info } of parser) {
-      const line = info.lines;
-      lastLine = line;
-      records++;
-      if (records === 1) {
-        volume = headerOf(fields, line, problems);
-        if (!volume) break;
-        checkOrder(file, volume, inUse?.volume);
-        draft = volume.fileType === 'F' ? new Draft(new Llpg(volume), false) : new Draft(inUse!, true);
-        continue;
-      }
-      const type = fields[0].trim();
-      if (trailerLine) {
-        problems.add(line, `record ${type} comes after the trailer (line ${trailerLine})`);
-        continue;
-      }
-      if (!/^\d{2}$/.test(type)) {
-        problems.add(line, `"${type}" is not a record identifier`);
-        continue;
-      }
-      const width = WIDTHS[type];
-      if (width === undefined) continue; // other record types are not needed for addresses
-      if (fields.length !== width) {
-        problems.add(line, `record ${type} has ${fields.length} fields, expected ${width}`);
-        continue;
-      }
-      const f = fields.map((x) => x.trim());
-      if (type === '10') {
-        problems.add(line, 'a second header record (10)');
-        continue;
-      }
-      if (type === '99') {
-        trailerLine = line;
-        const [, , count] = f;
-        if (!/^\d+$/.test(count)) problems.add(line, `RECORD_COUNT "${count}" is not a number`);
-        else if (Number(count) !== records) problems.add(line, `the trailer counts ${count} records, the file has ${records}`);
-        continue;
-      }
-      const change = f[1];
-      if (change !== 'I' && change !== 'U' && change !== 'D') {
-        problems.add(line, `CHANGE_TYPE "${change}" is not I, U or D`);
-        continue;
-      }
-      const parsed = parseRecord(type, f, strings);
-      if (typeof parsed === 'string') {
-        problems.add(line, parsed);
-        continue;
-      }
-      const { kind, key, value, label } = parsed;
-      const exists = draft!.get(kind, key) !== undefined;
-      if (change === 'I' && exists) {
-        problems.add(line, `I for ${label}, which already exists`);
-        continue;
-      }
-      if (change !== 'I' && !exists) {
-        problems.add(line, `${change} for ${label}, which does not exist`);
-        continue;
-      }
-      if (change === 'D') {
-        draft!.set(kind, key, undefined, line);
-        if (kind === 'blpu') deletedBlpus.push({ uprn: key, line });
-        if (kind === 'street' || kind === 'descriptor') deletedStreets.set(key.split('|')[0], line);
-        continue;
-      }
-      draft!.set(kind, key, value, line);
-      if (kind === 'lpi') {
-        const lpi = value as Lpi;
-        if (!draft!.hasStreet(lpi.usrn) || !draft!.get('blpu', lpi.uprn)) unresolved.push({ key, line });
-      }
+  const onRecord: OnRecord = (fields, line) => {
+    lastLine = line;
+    records++;
+    if (records === 1) {
+      volume = headerOf(fields, line, problems);
+      if (!volume) return false;
+      checkOrder(file, volume, inUse?.volume);
+      draft = volume.fileType === 'F' ? new Draft(new Llpg(volume, capacity), false) : new Draft(inUse!, true);
+      return;
     }
+    const type = fields[0].trim();
+    if (trailerLine) {
+      problems.add(line, `record ${type} comes after the trailer (line ${trailerLine})`);
+      return;
+    }
+    if (!/^\d{2}$/.test(type)) {
+      problems.add(line, `"${type}" is not a record identifier`);
+      return;
+    }
+    const width = WIDTHS[type];
+    if (width === undefined) return; // other record types are not needed for addresses
+    if (fields.length !== width) {
+      problems.add(line, `record ${type} has ${fields.length} fields, expected ${width}`);
+      return;
+    }
+    const f = fields.map((x) => x.trim());
+    if (type === '10') {
+      problems.add(line, 'a second header record (10)');
+      return;
+    }
+    if (type === '99') {
+      trailerLine = line;
+      const [, , count] = f;
+      if (!/^\d+$/.test(count)) problems.add(line, `RECORD_COUNT "${count}" is not a number`);
+      else if (Number(count) !== records) problems.add(line, `the trailer counts ${count} records, the file has ${records}`);
+      return;
+    }
+    const change = f[1];
+    if (change !== 'I' && change !== 'U' && change !== 'D') {
+      problems.add(line, `CHANGE_TYPE "${change}" is not I, U or D`);
+      return;
+    }
+    const parsed = parseRecord(type, f);
+    if (typeof parsed === 'string') {
+      problems.add(line, parsed);
+      return;
+    }
+    const { kind, key, value, label } = parsed;
+    const exists = draft!.has(kind, key);
+    if (change === 'I' && exists) {
+      problems.add(line, `I for ${label}, which already exists`);
+      return;
+    }
+    if (change !== 'I' && !exists) {
+      problems.add(line, `${change} for ${label}, which does not exist`);
+      return;
+    }
+    if (change === 'D') {
+      draft!.set(kind, key, undefined, line);
+      if (kind === 'blpu') deletedBlpus.push({ uprn: key, line });
+      if (kind === 'street' || kind === 'descriptor') deletedStreets.set(key.split('|')[0], line);
+      return;
+    }
+    draft!.set(kind, key, value, line);
+    if (kind === 'lpi') {
+      const lpi = value as Lpi;
+      if (!draft!.hasStreet(lpi.usrn) || !draft!.has('blpu', lpi.uprn)) unresolved.push({ key, line });
+    }
+  };
+  try {
+    await readCsvRecords(file, onRecord);
   } catch (err) {
     if (err instanceof GazetteerLoadError) throw err;
     readFailure(file, err, problems);
-  } finally {
-    input.destroy();
   }
   if (records === 0) problems.add(1, 'the file is empty (no header record 10)');
   else if (volume && !trailerLine && problems.count === 0) problems.add(lastLine, 'there is no trailer (99): the file is cut short');
@@ -505,10 +301,10 @@ export async function readDtf(file: string, inUse?: Llpg): Promise<DtfLoad> {
       const lpi = draft.lpi(key);
       if (!lpi) continue;
       if (!draft.hasStreet(lpi.usrn)) problems.add(line, `LPI ${key} is on street USRN ${lpi.usrn}, which is not in the gazetteer (no street record 11 or descriptor 15)`);
-      if (!draft.get('blpu', lpi.uprn)) problems.add(line, `LPI ${key} is for UPRN ${lpi.uprn}, which has no BLPU (21)`);
+      if (!draft.has('blpu', lpi.uprn)) problems.add(line, `LPI ${key} is for UPRN ${lpi.uprn}, which has no BLPU (21)`);
     }
     for (const { uprn, line } of deletedBlpus) {
-      if (draft.get('blpu', uprn)) continue;
+      if (draft.has('blpu', uprn)) continue;
       const left = draft.lpisOf(uprn);
       if (left.length) problems.add(line, `D for BLPU UPRN ${uprn} leaves its LPI ${left.join(', ')} without a BLPU`);
     }
@@ -533,6 +329,23 @@ export async function readDtf(file: string, inUse?: Llpg): Promise<DtfLoad> {
   };
 }
 
+/**
+ * How many properties (LPIs, which are at least as many as BLPUs) a full file that will be
+ * read holds, counted from the start of its lines before it is read: the LLPG's columns are
+ * then made the right size at once, rather than grown (a column grown holds its old and new
+ * copies at once, which was most of the peak memory). 0 for anything else: what is wrong
+ * with a file is reported by the reading itself.
+ */
+async function fullFileProperties(file: string, inUse?: DtfVolume): Promise<number> {
+  try {
+    const volume = await readDtfVolume(file);
+    if (volume.fileType !== 'F' || (inUse && compareVolumes(volume, inUse) <= 0)) return 0;
+    return await countRecords(file, '24');
+  } catch {
+    return 0;
+  }
+}
+
 type Parsed = { kind: Kind; key: string; value: Value; label: string };
 
 function status(text: string, allowed: LogicalStatus[]): LogicalStatus | undefined {
@@ -541,7 +354,7 @@ function status(text: string, allowed: LogicalStatus[]): LogicalStatus | undefin
 }
 
 /** One data record (11, 15, 21, 24) checked: its key and value, or what is wrong with it. */
-function parseRecord(type: string, f: string[], strings: Strings): Parsed | string {
+function parseRecord(type: string, f: string[]): Parsed | string {
   const wrong: string[] = [];
   const digits = (name: string, value: string) => {
     if (!DIGITS.test(value)) wrong.push(`${name} "${value}" is not 1-12 digits`);
@@ -561,10 +374,10 @@ function parseRecord(type: string, f: string[], strings: Strings): Parsed | stri
     }
     case '15': {
       const usrn = digits('USRN', f[3]);
-      const language = strings.get(f[8].toUpperCase());
+      const language = f[8].toUpperCase();
       if (!/^[A-Z]{3}$/.test(language)) wrong.push(`LANGUAGE "${f[8]}" is not a language code such as ENG or CYM`);
       if (!f[4] && !deleting) wrong.push('STREET_DESCRIPTOR is blank');
-      const descriptor = { street: f[4], locality: f[5], town: strings.get(f[6]) };
+      const descriptor: StreetDescriptor = { street: f[4], locality: f[5], town: f[6] };
       parsed = { kind: 'descriptor', key: `${usrn}|${language}`, value: { [language]: descriptor }, label: `street descriptor USRN ${usrn} ${language}` };
       break;
     }
@@ -584,7 +397,7 @@ function parseRecord(type: string, f: string[], strings: Strings): Parsed | stri
       const key = f[4];
       if (!key) wrong.push('LPI_KEY is blank');
       const uprn = digits('UPRN', f[3]);
-      const usrn = strings.get(digits('USRN', f[21]));
+      const usrn = digits('USRN', f[21]);
       const logical = status(f[6], [1, 3, 6, 8, 9]);
       if (logical === undefined && !deleting) wrong.push(`LOGICAL_STATUS "${f[6]}" is not 1, 3, 6, 8 or 9`);
       for (const [name, value] of [['SAO_START_NUMBER', f[11]], ['SAO_END_NUMBER', f[13]], ['PAO_START_NUMBER', f[16]], ['PAO_END_NUMBER', f[18]]]) {
@@ -593,7 +406,7 @@ function parseRecord(type: string, f: string[], strings: Strings): Parsed | stri
       let postcode = '';
       if (f[24] && !deleting) {
         try {
-          postcode = strings.get(normalisePostcode(f[24]));
+          postcode = normalisePostcode(f[24]);
         } catch {
           wrong.push(`POSTCODE "${f[24]}" is not a UK postcode`);
         }
@@ -601,12 +414,12 @@ function parseRecord(type: string, f: string[], strings: Strings): Parsed | stri
       const lpi: Lpi = {
         uprn,
         usrn,
-        language: strings.get(f[5].toUpperCase()),
+        language: f[5].toUpperCase(),
         status: logical ?? 8,
         saon: addressableObject(f[11], f[12], f[13], f[14], f[15]),
         paon: addressableObject(f[16], f[17], f[18], f[19], f[20]),
         postcode,
-        postTown: strings.get(f[25]),
+        postTown: f[25],
       };
       parsed = { kind: 'lpi', key, value: lpi, label: `LPI ${key}` };
     }
