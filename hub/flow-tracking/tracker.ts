@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'events';
 import { Journal, RunTask, deliveryTag } from '../journal/journal';
-import { copyOf, storableMessage } from '../journal/snapshot';
+import { copyOf, storableJson, storableMessage } from '../journal/snapshot';
 import type { Hop as JournalHop, ResumePoint, StoredMessage } from '../journal/types';
 import type { Hop, MessageObserver } from '../runtime/message-observer';
 
@@ -53,7 +53,9 @@ const JOURNEY_FORGOTTEN_MS = 60 * 60 * 1000;
 
 export class FlowTracker {
   /** The message as it entered each hop under way, for a retry from that node. */
-  private readonly snapshots = new Map<Hop, StoredMessage>();
+  /** The message as it entered each node at work, as JSON text with its delivery tag: a retry runs
+   * the node again from it. Kept as text (parsed only if the node fails): most nodes do not. */
+  private readonly snapshots = new Map<Hop, { json: string; delivery?: { id?: string; target?: string; attempt?: number } }>();
   /** Journalled messages under way, by Node-RED's _msgid, until their journey has run to its end. */
   private readonly journeys = new Map<string, Journey>();
   /** The hops counted as at work on a journey. */
@@ -171,7 +173,8 @@ export class FlowTracker {
     }
     if (!journalledId(hop.msg)) return;
     try {
-      this.snapshots.set(hop, storableMessage(hop.msg));
+      const delivery = (hop.msg as { delivery?: { id?: string; target?: string; attempt?: number } }).delivery;
+      this.snapshots.set(hop, { json: storableJson(hop.msg), ...(delivery ? { delivery: { id: delivery.id, target: delivery.target, attempt: delivery.attempt } } : {}) });
     } catch (err) {
       this.warn(`could not follow message ${journalledId(hop.msg)} into node ${hop.nodeId}: ${(err as Error).message}`);
     }
@@ -180,7 +183,8 @@ export class FlowTracker {
   private failed(hop: Hop, error: unknown): void {
     const messageId = journalledId(hop.msg);
     if (!messageId) return;
-    const snapshot = this.snapshots.get(hop) ?? storableMessage(hop.msg);
+    const kept = this.snapshots.get(hop);
+    const snapshot = kept ? (JSON.parse(kept.json) as StoredMessage) : storableMessage(hop.msg);
     const resume: ResumePoint = { nodeId: hop.nodeId, how: 'receive', msg: snapshot };
     const where = { nodeId: hop.nodeId, nodeType: hop.node?.type, nodeName: hop.node?.name };
     const delivery = snapshot.delivery as { id?: string; attempt?: number } | undefined;
@@ -193,6 +197,7 @@ export class FlowTracker {
     const messageId = journalledId(hop.msg);
     const snapshot = this.snapshots.get(hop);
     this.snapshots.delete(hop);
+    const entered = snapshot ? { delivery: snapshot.delivery } : undefined;
     const journey = this.journeys.get(hop.msgid);
     if (journey) {
       // The journal node's own hop was not counted: the message had no tag when it entered.
@@ -200,14 +205,14 @@ export class FlowTracker {
       this.completeIfIdle(hop.msgid);
     } else this.counted.delete(hop);
     if (!messageId) return;
-    this.recordHop(hop, messageId, snapshot);
-    const delivery = (snapshot ?? hop.msg).delivery as { id?: string; target?: string } | undefined;
+    this.recordHop(hop, messageId, entered);
+    const delivery = (entered ?? hop.msg).delivery as { id?: string; target?: string } | undefined;
     if (hop.error === undefined && !hop.abandoned && delivery?.target === 'hub' && delivery.id) {
       this.journal.hubStagePassed(delivery.id, hop.nodeId).catch((err) => this.warn(`could not record that node ${hop.nodeId} passed message ${messageId}: ${(err as Error).message}`));
     }
   }
 
-  private recordHop(hop: Hop, messageId: string, snapshot?: StoredMessage): void {
+  private recordHop(hop: Hop, messageId: string, snapshot?: { delivery?: unknown }): void {
     const finishedAt = Date.now();
     const delivery = (snapshot ?? hop.msg).delivery as { id?: string } | undefined;
     const error = hop.abandoned ? 'no completion reported by the node' : hop.error !== undefined ? String((hop.error as Error)?.message ?? hop.error) : undefined;

@@ -9,6 +9,11 @@ const LIVE = new Set(['req', 'res', 'socket', 'client']);
  * circular references. Buffers become {type:'Buffer', data:[...]}, as JSON makes them.
  */
 export function storableMessage(msg: object): StoredMessage {
+  return JSON.parse(storableJson(msg)) as StoredMessage;
+}
+
+/** storableMessage as its JSON text: what a hop keeps while its node works (parsed only if the node fails). */
+export function storableJson(msg: object): string {
   const seen = new WeakSet<object>();
   const copy: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(msg)) {
@@ -24,7 +29,7 @@ export function storableMessage(msg: object): StoredMessage {
     }
     return value;
   });
-  return JSON.parse(json) as StoredMessage;
+  return json;
 }
 
 /** A fresh copy of a stored message, to give to a node (the stored one stays untouched). */
