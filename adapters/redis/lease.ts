@@ -10,9 +10,10 @@ import type Redis from 'ioredis';
  *
  * A renewal never re-creates a lease: an instance that was paused past its lease (a long GC,
  * SIGSTOP) finds its token gone and is told it lost the lease, even if nobody took over yet.
- * It also counts itself lost when a renewal comes later than the time to live (the timer
- * itself was paused), before asking Redis, so that it does no more work on a lease it cannot
- * prove it holds.
+ * Only Redis decides: a renewal that comes late (the process was starved of CPU, or Redis
+ * was restarting) but finds its token still there holds the lease, since nobody can take
+ * over an instance whose lease is still in Redis. While Redis cannot be reached nobody can
+ * take over either, so the instance keeps trying rather than step down.
  */
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -34,6 +35,7 @@ export class InstanceLease {
   private timer?: NodeJS.Timeout;
   private lastRenewedAt = 0;
   private lost = false;
+  private renewing = false;
   private readonly now: () => number;
 
   constructor(private readonly options: LeaseOptions) {
@@ -73,25 +75,34 @@ export class InstanceLease {
     this.options.onLost(reason);
   }
 
+  /** How long ago the lease was last renewed; more than its time to live means Redis may have let it lapse. */
+  get sinceRenewedMs(): number {
+    return this.now() - this.lastRenewedAt;
+  }
+
   async renew(): Promise<boolean> {
-    if (this.lost) return false;
+    if (this.lost || this.renewing) return false;
+    this.renewing = true;
     const started = this.now();
-    if (started - this.lastRenewedAt > this.ttlMs) {
-      this.lose(`the lease was last renewed ${started - this.lastRenewedAt} ms ago, longer than its ${this.ttlMs} ms (was this process paused?): another instance may have taken its work`);
-      return false;
-    }
+    const late = started - this.lastRenewedAt > this.ttlMs;
     try {
       const renewed = (await this.options.redis.eval(RENEW, 1, this.key(this.options.instance), this.token, String(this.ttlMs))) === 1;
       if (!renewed) {
-        this.lose('the lease is no longer this process\'s (it lapsed, or another process took the instance name)');
+        this.lose(
+          late
+            ? `the lease was last renewed ${started - this.lastRenewedAt} ms ago, longer than its ${this.ttlMs} ms (was this process paused?), and has lapsed: another instance may have taken its work`
+            : 'the lease is no longer this process\'s (it lapsed, or another process took the instance name)',
+        );
         return false;
       }
       // Counted from when the renewal was asked for: the lease may have been extended any time after.
       this.lastRenewedAt = started;
       return true;
     } catch {
-      // Redis unreachable: try again at the next tick; the time check above ends it if that lasts.
+      // Redis unreachable: nobody can take over meanwhile; try again at the next tick.
       return false;
+    } finally {
+      this.renewing = false;
     }
   }
 

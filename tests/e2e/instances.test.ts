@@ -15,7 +15,7 @@ describe('three hub instances: one lost for good, one paused past its lease, Red
   let figures: JourneyFigures;
 
   before(async () => {
-    figures = await runChangeOfAddressJourney({ instances: 3, leaseSeconds: 3, events: 80, properties: 4000, ratePerSecond: 10, planningDownMs: 6000, sftpDownMs: 3000, settleTimeoutMs: 150000 });
+    figures = await runChangeOfAddressJourney({ instances: 3, leaseSeconds: 5, events: 80, properties: 4000, ratePerSecond: 10, planningDownMs: 6000, sftpDownMs: 3000, settleTimeoutMs: 150000 });
     console.log(describeFigures(figures).replace(/^/gm, '      '));
   });
 
