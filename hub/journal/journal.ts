@@ -151,6 +151,15 @@ export function messageTag(m: MessageRecord): MessageTag {
   };
 }
 
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachAtMost<T>(limit: number, items: T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** A skipped change to run again: the same delivery from its start, or a copy (see skippedToTryAgain). */
 type TryAgain = { kind: 'same'; delivery: DeliveryRecord; audit: AuditRecord; resume: ResumePoint } | { kind: 'copy'; copyOf: DeliveryRecord; message: MessageRecord; reason: string };
 
@@ -698,8 +707,9 @@ export class Journal extends EventEmitter {
     const takeover = from !== this.instance;
     const interrupted = await this.store.inFlightDeliveries(from);
     let deliveries = 0;
-    for (const d of interrupted) {
-      await this.store.withKeyLock(this.lockName(d.target, d.key), async () => {
+    // Several at a time: a key lock the dead instance held makes its delivery wait until the lock expires.
+    await eachAtMost(16, interrupted, (d) =>
+      this.store.withKeyLock(this.lockName(d.target, d.key), async () => {
         const current = await this.store.getDelivery(d.id);
         if (current?.status !== 'in-flight' || current.owner !== from) return;
         const { owner: _owner, ...rest } = current;
@@ -711,8 +721,8 @@ export class Journal extends EventEmitter {
         // A second later: a message run again from its start (below) meets it as waiting, not in flight.
         await this.commit({ deliveries: [{ ...rest, status: 'failed', lastError, nextAttemptAt: now + RECOVERY_HEAD_START_MS, updatedAt: now, version: current.version + 1 }] }, new Map([[d.id, current]]));
         deliveries++;
-      });
-    }
+      }),
+    );
     const messages: MessageRecord[] = [];
     for (const message of await this.store.receivedMessages(from)) {
       if (!takeover) {

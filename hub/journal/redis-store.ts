@@ -416,7 +416,8 @@ export class RedisJournalStore implements JournalStore {
   async withKeyLock<T>(lockName: string, work: () => Promise<T>): Promise<T> {
     return this.mutex.run(lockName, async () => {
       const key = `${this.p}lock:${lockName}`;
-      const ttl = this.options.lockTtlMs ?? 15000;
+      // Short: the work under it is a few round trips, and a lock whose holder died blocks its key until it expires.
+      const ttl = this.options.lockTtlMs ?? 5000;
       const deadline = Date.now() + (this.options.lockWaitMs ?? 15000);
       for (;;) {
         const lock = await tryAcquireLock(this.redis, key, ttl);
