@@ -15,7 +15,7 @@ function option(name: string): string | undefined {
 async function main(): Promise<number> {
   const events = Number(option('events') ?? process.env.E2E_EVENTS ?? 500);
   if (!Number.isInteger(events) || events < 10 || events > 100000) throw new Error(`--events must be a whole number from 10 to 100000, got ${events}`);
-  const leaseSeconds = Number(option('lease') ?? process.env.HUB_LEASE_SECONDS ?? 5);
+  const leaseSeconds = Number(option('lease') ?? process.env.HUB_LEASE_SECONDS ?? 10);
   console.log(`instances e2e: 3 instances, ${events} events, lease ${leaseSeconds} s`);
   const figures = await runChangeOfAddressJourney({ instances: 3, leaseSeconds, events, properties: 8000, ratePerSecond: 20, log: (line) => console.log(line) });
   console.log(describeFigures(figures));

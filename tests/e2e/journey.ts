@@ -103,6 +103,8 @@ export interface InstanceFaultFigures {
   /** the paused instance's exit code once resumed (75: it stepped down) */
   pausedExitCode: number | null;
   redisRestarts: number;
+  /** instances that stepped down although nobody paused them (their lease lapsed while starved of CPU): restarted */
+  unexpectedStepDowns: string[];
   /** the case-updates and payments journeys run alongside */
   otherJourneys?: OtherJourneys;
   takeovers: Array<{ instance: string; by: string; at: number; deliveries: number; messages: number }>;
@@ -262,6 +264,8 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
   const instances = options.instances ?? 1;
   const leaseSeconds = options.leaseSeconds ?? 3;
   let ownRedis: OwnRedis | undefined;
+  let finishing = false;
+  let pausedHub: HubProcess | undefined;
   let instanceFaults: InstanceFaultFigures | undefined;
   let keepLogs = () => undefined as void;
   try {
@@ -302,6 +306,23 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     if (instances > 1) others.push(await startHub(2));
     if (instances > 2) others.push(await startHub(3));
     const api = new HubApi(hub.url);
+    // Three instances: the run is every instance's supervisor (as systemd or Docker would be):
+    // an instance that steps down (exit 75) is started again under its name. The paused one's
+    // restart is its step's own.
+    const supervise = (h: HubProcess, instance: number) => {
+      void h.exited.then(async (code) => {
+        if (finishing || code !== 75 || h === pausedHub) return;
+        instanceFaults?.unexpectedStepDowns.push(`${at()} ${instance === 1 ? `${runId}-hub` : `${runId}-hub-${instance}`}`);
+        fault(`instance ${instance === 1 ? `${runId}-hub` : `${runId}-hub-${instance}`} stepped down by itself (exit 75: its lease lapsed while it was starved of CPU); started again as its supervisor would`);
+        const again = await startHub(instance);
+        if (instance === 1) {
+          hub = again;
+          api.moved(again.url);
+        } else others[instance - 2] = again;
+        supervise(again, instance);
+      });
+    };
+    if (instances === 3) [hub, ...others].forEach((h, i) => supervise(h, i + 1));
     log(`hub up at ${hub.url} (data ${dataDir}); events to exchange ${exchange}, queue ${queue}`);
     // The CRM publishes without `mandatory`: wait until the hub's queue is bound, or the first events go nowhere.
     await waitFor('the hub to bind its queue', 30000, () => amqpAdmin(async (ch) => !!(await ch.checkQueue(queue)).queue).catch(() => false));
@@ -323,7 +344,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     // Three instances: one dies for good, one is paused past its lease, Redis restarts.
     const instanceSteps = (): Array<[number, () => Promise<void>]> => {
       const redisUrl = journalRedisUrl;
-      const f: InstanceFaultFigures = { leaseSeconds, killed: `${runId}-hub-3`, paused: `${runId}-hub-2`, pausedForMs: leaseSeconds * 1000 * 2 + 2000, pausedExitCode: null, redisRestarts: 0, takeovers: [] };
+      const f: InstanceFaultFigures = { leaseSeconds, killed: `${runId}-hub-3`, paused: `${runId}-hub-2`, pausedForMs: leaseSeconds * 1000 * 2 + 2000, pausedExitCode: null, redisRestarts: 0, unexpectedStepDowns: [], takeovers: [] };
       instanceFaults = f;
       const others3 = (what: string) => async () => {
         const raised = sims!.planning.raiseApplicationEvents(25);
@@ -356,6 +377,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
         }],
         [0.45, async () => {
           const paused = others[0];
+          pausedHub = paused;
           paused.child.kill('SIGSTOP');
           fault(`instance ${f.paused} paused with SIGSTOP for ${f.pausedForMs} ms (its lease is ${leaseSeconds} s)`);
           background.push(
@@ -365,6 +387,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
               fault(`instance ${f.paused} resumed: it ${f.pausedExitCode === 75 ? 'stepped down (exit 75)' : `did not step down (exit ${f.pausedExitCode})`}; restarted as its supervisor would`);
               if (f.pausedExitCode === -1) await paused.stop('SIGKILL');
               others[0] = await startHub(2);
+              supervise(others[0], 2);
             }),
           );
         }],
@@ -522,6 +545,7 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
     }
     return figures;
   } finally {
+    finishing = true;
     for (const h of [hub, ...others]) await Promise.race([h?.stop().catch(() => undefined), sleep(20000).then(() => h?.stop('SIGKILL'))]);
     await ownRedis?.stop().catch(() => undefined);
     if (instances === 2 && !process.env.E2E_KEEP) {
@@ -739,7 +763,7 @@ export function describeFigures(f: JourneyFigures): string {
     `  untouched: ${f.untouched.recordsChecked} records of people with no relationship checked, ${f.untouched.changedWithoutRelationship.length} changed`,
     ...(f.instanceFaults
       ? [
-          `  instances: lease ${f.instanceFaults.leaseSeconds} s; ${f.instanceFaults.killed} killed for good, taken over after ${f.instanceFaults.takeoverMs === undefined ? 'never' : `${(f.instanceFaults.takeoverMs / 1000).toFixed(1)} s`}; ${f.instanceFaults.paused} paused ${f.instanceFaults.pausedForMs} ms, exit ${f.instanceFaults.pausedExitCode} (75: stepped down); Redis restarted ${f.instanceFaults.redisRestarts} time(s)`,
+          `  instances: lease ${f.instanceFaults.leaseSeconds} s; ${f.instanceFaults.killed} killed for good, taken over after ${f.instanceFaults.takeoverMs === undefined ? 'never' : `${(f.instanceFaults.takeoverMs / 1000).toFixed(1)} s`}; ${f.instanceFaults.paused} paused ${f.instanceFaults.pausedForMs} ms, exit ${f.instanceFaults.pausedExitCode} (75: stepped down); Redis restarted ${f.instanceFaults.redisRestarts} time(s); stepped down by themselves (restarted): ${f.instanceFaults.unexpectedStepDowns.length ? f.instanceFaults.unexpectedStepDowns.join(', ') : 'none'}`,
           ...(f.instanceFaults.otherJourneys
             ? [
                 `  alongside: ${f.instanceFaults.otherJourneys.caseUpdatesOnce} of ${f.instanceFaults.otherJourneys.planningEvents} planning events on their CRM case once (${f.instanceFaults.otherJourneys.caseUpdatesMissing.length} missing, ${f.instanceFaults.otherJourneys.caseUpdatesTwice.length} twice); ${f.instanceFaults.otherJourneys.postedOnce} of ${f.instanceFaults.otherJourneys.payments} payments in Finance's ledger once (${f.instanceFaults.otherJourneys.postingsMissing.length} missing, ${f.instanceFaults.otherJourneys.postedTwice.length} twice)`,
