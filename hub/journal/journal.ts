@@ -473,6 +473,21 @@ export class Journal extends EventEmitter {
     return { kind: 'same', delivery, audit, resume: message.entry };
   }
 
+  /**
+   * The target skipped this change, but an older change of the person reached it after this
+   * one was handed over (its late answer came meanwhile): the change was judged without it.
+   * A copy goes again (the target remembers its answer to this request id).
+   */
+  private async skippedAfterOlder(skipped: DeliveryRecord): Promise<TryAgain | undefined> {
+    const handedOver = skipped.sentAt ?? skipped.updatedAt;
+    const ofKey = await this.store.deliveriesOfKey(skipped.target, skipped.key);
+    const olderSince = ofKey.find((o) => o.id !== skipped.id && o.status === 'delivered' && isNewer(skipped, o) && (o.settledAt ?? 0) > handedOver);
+    if (!olderSince || ofKey.some((o) => o.id !== skipped.id && (o.status === 'in-flight' || o.status === 'pending' || (o.status === 'delivered' && isNewer(o, skipped))))) return undefined;
+    const message = await this.store.getMessage(skipped.messageId);
+    if (!message || message.resolvedBy) return undefined;
+    return { kind: 'copy', copyOf: skipped, message, reason: `an older change (delivery ${olderSince.id}) reached ${skipped.target} after this one was handed over; tried again` };
+  }
+
   private async commitWithAgain(settled: DeliveryRecord, changes: DeliveryRecord[], again: TryAgain | undefined, before: Map<string, DeliveryRecord | undefined>): Promise<void> {
     const same = again?.kind === 'same' ? again : undefined;
     await this.commit({ deliveries: [settled, ...changes, ...(same ? [same.delivery] : [])], ...(same ? { audit: [same.audit] } : {}) }, before);
@@ -667,7 +682,11 @@ export class Journal extends EventEmitter {
       const d = (await this.store.getDelivery(deliveryId))!;
       // A change that timed out waiting is with a person; its answer arriving after all settles it.
       const overdue = d.status === 'needs-attention' && d.sentAt !== undefined;
-      if (!answerable.includes(d.status) && !overdue) return { changed: false, delivery: d };
+      // A change superseded once its answer was overdue (a newer one went meanwhile) but which
+      // the target took all the same: the target has it, so the journal says so, and a newer
+      // change judged without it is tried again (skippedToTryAgain).
+      const tookAfterAll = d.status === 'superseded' && answer.outcome === 'delivered';
+      if (!answerable.includes(d.status) && !overdue && !tookAfterAll) return { changed: false, delivery: d };
       const now = this.now();
       const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
       const detail =
@@ -676,8 +695,16 @@ export class Journal extends EventEmitter {
           : answer.outcome === 'skipped'
             ? { reason: answer.reason }
             : {};
-      const { release, changes, settled } = await this.settleChanges(d, answer.outcome === 'rejected' ? 'dead' : answer.outcome, detail, now, before);
-      const again = answer.outcome === 'delivered' && !release && !d.timeline ? await this.skippedToTryAgain(d, now, before) : undefined;
+      const { supersededBy: _by, ...unsuperseded } = d;
+      const { release, changes, settled } = tookAfterAll
+        ? { release: undefined, changes: [] as DeliveryRecord[], settled: { ...unsuperseded, status: 'delivered' as const, reason: `${d.target} took it after all (its answer came after delivery ${d.supersededBy} superseded it)`, updatedAt: now, settledAt: now, version: d.version + 1 } }
+        : await this.settleChanges(d, answer.outcome === 'rejected' ? 'dead' : answer.outcome, detail, now, before);
+      const again =
+        answer.outcome === 'delivered' && !release && !d.timeline
+          ? await this.skippedToTryAgain(d, now, before)
+          : answer.outcome === 'skipped' && !d.timeline
+            ? await this.skippedAfterOlder(settled)
+            : undefined;
       await this.commitWithAgain(settled, changes, again, before);
       if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
       return { changed: true, delivery: settled };

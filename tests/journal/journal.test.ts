@@ -165,6 +165,46 @@ for (const fixture of storeFixtures()) {
       assert.strictEqual(original.resolvedBy?.actor, 'hub');
     });
 
+    it('takes a superseded change the target accepted after all (its late answer) as delivered, and runs a copy of the newer change it made moot', async () => {
+      const later = (messageId: string, order: number) =>
+        journal.startDelivery({ messageId, target: 'revenues', key: 'C5', order, retry: fast, mode: { answersLater: true }, nodeId: 'delivery-node', msg: { payload: messageId } });
+      // The older change is with Revenues, whose answer does not come in time: it needs
+      // attention, and the newer change waiting behind it goes (the older is superseded).
+      const older = await later((await change('C5')).id, 1_000);
+      await journal.awaitAnswer(older.delivery.id);
+      const newer = await later((await change('C5')).id, 2_000);
+      assert.strictEqual(newer.action, 'held');
+      now += 25 * 60 * 60 * 1000;
+      await journal.claimDue();
+      assert.strictEqual(await status(older.delivery.id), 'superseded');
+      assert.strictEqual(await status(newer.delivery.id), 'in-flight');
+      await journal.awaitAnswer(newer.delivery.id);
+      await journal.answer(newer.delivery.id, { outcome: 'skipped', reason: 'NO_MATCH: no account at the previous address' });
+      runs = [];
+      // Revenues took the older change after all: its late ACCEPTED comes.
+      const { changed, delivery } = await journal.answer(older.delivery.id, { outcome: 'delivered' });
+      assert.strictEqual(changed, true);
+      assert.strictEqual(delivery!.status, 'delivered');
+      assert.match(delivery!.reason!, /revenues took it after all/);
+      assert.strictEqual(runs.length, 1, 'the newer change goes again');
+      assert.strictEqual(runs[0].message!.editedFrom, newer.delivery.messageId);
+
+      // The other order: the older change's late ACCEPTED comes while the newer is with Revenues, then the newer's NO_MATCH.
+      const o2 = await later((await change('C6')).id, 1_000);
+      await journal.awaitAnswer(o2.delivery.id);
+      const n2 = await later((await change('C6')).id, 2_000);
+      now += 25 * 60 * 60 * 1000;
+      await journal.claimDue();
+      assert.strictEqual(await status(o2.delivery.id), 'superseded');
+      await journal.awaitAnswer(n2.delivery.id);
+      now += 1000;
+      await journal.answer(o2.delivery.id, { outcome: 'delivered' });
+      runs = [];
+      await journal.answer(n2.delivery.id, { outcome: 'skipped', reason: 'NO_MATCH' });
+      assert.strictEqual(runs.length, 1, 'judged without the older change: a copy goes again');
+      assert.strictEqual(runs[0].message!.editedFrom, n2.delivery.messageId);
+    });
+
     it('does not start a delivery twice for the same message, target and key', async () => {
       const m = await change();
       const first = await start(m.id);
