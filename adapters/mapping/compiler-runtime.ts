@@ -21,18 +21,19 @@ export type BuiltinDefinition = { _jsonata_function: true; implementation: (...a
 
 /**
  * The built-ins a compiled mapping may call: deterministic, synchronous and not higher-order
- * ($map, $eval, $now... take functions, an environment or the clock: the interpreter runs those).
+ * ($map, $eval, $now... take functions, an environment or the clock; $contains, $match, $split and
+ * $replace are asynchronous in jsonata 2.x: the interpreter runs those).
  */
 export const COMPILED_BUILTINS = [
   'sum', 'count', 'max', 'min', 'average', 'string', 'substring', 'substringBefore', 'substringAfter', 'lowercase', 'uppercase',
-  'length', 'trim', 'pad', 'contains', 'join', 'formatNumber', 'formatBase', 'formatInteger', 'parseInteger', 'number', 'floor',
+  'length', 'trim', 'pad', 'join', 'formatNumber', 'formatBase', 'formatInteger', 'parseInteger', 'number', 'floor',
   'ceil', 'round', 'abs', 'sqrt', 'power', 'boolean', 'not', 'keys', 'lookup', 'append', 'exists', 'spread', 'merge', 'reverse',
   'error', 'assert', 'type', 'distinct', 'encodeUrlComponent', 'encodeUrl', 'decodeUrlComponent', 'decodeUrl', 'toMillis', 'fromMillis',
 ] as const;
 
 /** Every name jsonata 2.x binds as a function: a compiled mapping must not mistake one for an unbound variable. */
 export const ALL_JSONATA_BUILTINS = new Set<string>([
-  ...COMPILED_BUILTINS, 'match', 'replace', 'split', 'random', 'map', 'zip', 'filter', 'single', 'reduce', 'sift', 'each', 'sort',
+  ...COMPILED_BUILTINS, 'contains', 'match', 'replace', 'split', 'random', 'map', 'zip', 'filter', 'single', 'reduce', 'sift', 'each', 'sort',
   'shuffle', 'eval', 'clone', 'now', 'millis',
 ]);
 
@@ -264,7 +265,9 @@ function applyBuiltin(definition: BuiltinDefinition, args: unknown[], input: unk
   try {
     const validated = definition.signature ? definition.signature.validate(args, input) : args;
     const focus = { input, environment: undefined, options: undefined, createSequence };
-    return unsequence(definition.implementation.apply(focus, validated));
+    const result = definition.implementation.apply(focus, validated);
+    if (result && typeof (result as any).then === 'function') deopt();
+    return unsequence(result);
   } catch (err) {
     if (err && typeof err === 'object' && (err as any).token === undefined && err !== DEOPT) (err as any).token = name;
     throw err;

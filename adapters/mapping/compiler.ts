@@ -82,7 +82,7 @@ class Generator {
       case 'number':
         only(node, ['type', 'value', 'position']);
         if (!Number.isFinite(node.value)) throw new CompileError('an infinite number literal', node.position);
-        return `(${JSON.stringify(node.value)})`;
+        return Object.is(node.value, -0) ? '(-0)' : `(${JSON.stringify(node.value)})`;
       case 'path':
         return this.path(node, scope);
       case 'variable':
@@ -171,8 +171,10 @@ class Generator {
       if (step.type !== 'name') throw new CompileError(`a ${step.type} step in a path is not compiled`, step.position);
       only(step, ['type', 'value', 'position', 'stages']);
       if (step.stages && !last) throw new CompileError('a predicate before the last step of a path is not compiled', step.position);
-      code = `rt.field(${i === 0 ? scope.fn.input : code}, ${JSON.stringify(step.value)})`;
-      code = this.predicates(step, code, scope, 'stages');
+      const from = i === 0 ? scope.fn.input : code;
+      code = this.predicates(step, `rt.field(${from}, ${JSON.stringify(step.value)})`, scope, 'stages');
+      // jsonata stops a path at the first step that gives nothing: a later step's predicate is then not evaluated.
+      if (i > 0 && step.stages && code.startsWith('rt.filter(')) code = `(${from} === undefined ? undefined : ${code})`;
     });
     return code!;
   }
