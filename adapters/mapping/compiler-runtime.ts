@@ -253,6 +253,29 @@ export function lookup(o: unknown, key: unknown, input: unknown): unknown {
   return callBuiltin('lookup', [o, key], input);
 }
 
+/** A plain grouped picture: "#,##0" or "#,##0.00" (what money and counts use). */
+const GROUPED_PICTURE = /^#,##0(?:\.(0+))?$/;
+
+/**
+ * jsonata's $formatNumber parses its picture on every call; for a plain grouped picture and a
+ * number of ordinary size, the same text is jsonata's own $round (half to even) then the digits.
+ * Anything else (other pictures, options, zero's sign, huge numbers) is jsonata's implementation.
+ */
+export function formatNumber(v: unknown, picture: unknown, input: unknown): string | undefined {
+  if (typeof v === 'number' && typeof picture === 'string' && Number.isFinite(v) && Math.abs(v) < 1e15) {
+    const match = GROUPED_PICTURE.exec(picture);
+    if (match) {
+      const decimals = match[1] ? match[1].length : 0;
+      const rounded = builtins.round.implementation(v, decimals) as number;
+      if (rounded !== 0) {
+        const [whole, fraction] = Math.abs(rounded).toFixed(decimals).split('.');
+        return (rounded < 0 ? '-' : '') + whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (fraction ? `.${fraction}` : '');
+      }
+    }
+  }
+  return callBuiltin('formatNumber', [v, picture], input);
+}
+
 /** Any other built-in: jsonata's own implementation, with its signature check (T0410...). */
 export function callBuiltin(name: string, args: unknown[], input: unknown): any {
   const definition = builtins[name];
@@ -326,6 +349,6 @@ export function arrayItems(values: unknown[], nested: boolean[]): unknown[] {
 
 export const runtime = {
   DEOPT, UNBOUND, deopt, boolean, field, value, free, index, filter, equal, notEqual, compare, arithmetic, negate, includes,
-  string, concat, trim, exists, not, lookup, callBuiltin, lambda, call, arrayItems, builtins,
+  string, concat, trim, exists, not, lookup, formatNumber, callBuiltin, lambda, call, arrayItems, builtins,
 };
 export type Runtime = typeof runtime;

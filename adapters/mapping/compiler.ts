@@ -38,7 +38,7 @@ interface Scope {
   fn: FunctionScope;
 }
 
-const FAST_BUILTINS: Record<string, number> = { exists: 1, not: 1, string: 1, trim: 1, lookup: 2 };
+const FAST_BUILTINS: Record<string, number> = { exists: 1, not: 1, string: 1, trim: 1, lookup: 2, formatNumber: 2 };
 const COMPILED = new Set<string>(COMPILED_BUILTINS);
 const COMPARISONS = new Set(['<', '<=', '>', '>=']);
 const ARITHMETIC = new Set(['+', '-', '*', '/', '%']);
@@ -279,7 +279,7 @@ class Generator {
     const generic = `rt.call(${fn}, [${args.join(', ')}], ${input}, ${JSON.stringify(name)})`;
     let code = generic;
     if (this.isFreeBuiltin(name, scope) && FAST_BUILTINS[name] === args.length) {
-      const fast = name === 'lookup' ? `rt.lookup(${args.join(', ')}, ${input})` : `rt.${name}(${args.join(', ')})`;
+      const fast = name === 'lookup' || name === 'formatNumber' ? `rt.${name}(${args.join(', ')}, ${input})` : `rt.${name}(${args.join(', ')})`;
       code = `(${fn} === rt.builtins.${name} ? ${fast} : ${generic})`;
     }
     return this.predicates(node, code, scope);

@@ -275,6 +275,23 @@ describe('compiled mappings', function () {
     });
   });
 
+  it('formats numbers with a grouped picture exactly as jsonata\'s $formatNumber, on 5,000 numbers', async () => {
+    const pictures = ['#,##0.00', '#,##0', '#,##0.0', '#,##0.000'];
+    const fn = compileJsonata('$formatNumber(n, p)');
+    const expr = jsonata('$formatNumber(n, p)');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.double({ min: -1e16, max: 1e16, noNaN: true, noDefaultInfinity: true }), fc.integer({ min: -10000000, max: 10000000 }).map((n) => n / 1000), fc.integer().map((n) => n / 8)),
+        fc.constantFrom(...pictures),
+        async (n, p) => {
+          const problem = difference(runCompiled(fn, { n, p }, {}), await runInterpreted(expr, { n, p }, {}), true);
+          if (problem) throw new Error(`$formatNumber(${n}, "${p}"): ${problem}`);
+        },
+      ),
+      { seed: SEED, numRuns: 5000 },
+    );
+  });
+
   describe('error codes (after the generated cases above)', () => {
     it('agrees on the error code itself in at least 95% of the generated failures', () => {
       assert.ok(errorCodes.cases > 100, `failures were generated (${errorCodes.cases})`);
