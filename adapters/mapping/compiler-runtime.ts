@@ -297,7 +297,7 @@ function applyBuiltin(definition: BuiltinDefinition, args: unknown[], input: unk
   }
 }
 
-const COMPILED_LAMBDA = Symbol('compiled lambda');
+export const COMPILED_LAMBDA = Symbol('compiled lambda');
 type CompiledLambda = ((...args: unknown[]) => unknown) & { [COMPILED_LAMBDA]?: true };
 
 export function lambda(fn: (...args: unknown[]) => unknown): CompiledLambda {

@@ -1,5 +1,5 @@
 import jsonata from 'jsonata';
-import { ALL_JSONATA_BUILTINS, COMPILED_BUILTINS, UNBOUND, builtinsLoaded, builtinsReady, runtime } from './compiler-runtime';
+import { ALL_JSONATA_BUILTINS, COMPILED_BUILTINS, COMPILED_LAMBDA, UNBOUND, builtinsLoaded, builtinsReady, runtime } from './compiler-runtime';
 
 /**
  * The JSONata compiler: turns a mapping's syntax tree (jsonata's own parser, `jsonata(text).ast()`)
@@ -57,6 +57,31 @@ class Generator {
     return `${prefix}${++this.count}`;
   }
 
+  private temp(scope: Scope): string {
+    const t = this.id('t');
+    scope.fn.declarations.push(t);
+    return t;
+  }
+
+  /**
+   * A field read, inlined so that each read site keeps its own inline cache (one shared helper
+   * sees every mapping's object shapes and goes megamorphic); anything but a plain object takes
+   * the helper (arrays hand the evaluation to the interpreter).
+   */
+  private field(from: string, key: string, scope: Scope): string {
+    const k = JSON.stringify(key);
+    if (key in Object.prototype || key === '_jsonata_function' || key === '_jsonata_lambda') return `rt.field(${from}, ${k})`;
+    const o = this.temp(scope);
+    const v = this.temp(scope);
+    return `((${o} = ${from}) !== null && typeof ${o} === 'object' && !Array.isArray(${o}) && ${o}._jsonata_function !== true && ${o}._jsonata_lambda !== true ? ((${v} = ${o}[${k}]) === undefined || hasOwn.call(${o}, ${k}) ? ${v} : undefined) : rt.field(${o}, ${k}))`;
+  }
+
+  /** A variable's value as data: functions and flagged arrays go through the helper's checks. */
+  private data(read: string, scope: Scope): string {
+    const t = this.temp(scope);
+    return `((${t} = ${read}) === null || (typeof ${t} !== 'object' && typeof ${t} !== 'function') ? ${t} : rt.value(${t}))`;
+  }
+
   program(ast: AstNode): string {
     const fn: FunctionScope = { declarations: [], input: 'input' };
     const root: Scope = { variables: new Map(), bound: new Set(), fn };
@@ -87,7 +112,7 @@ class Generator {
         return this.path(node, scope);
       case 'variable':
         only(node, ['type', 'value', 'position', 'predicate']);
-        return this.predicates(node, `rt.value(${this.read(node, scope)})`, scope);
+        return this.predicates(node, this.data(this.read(node, scope), scope), scope);
       case 'binary':
         return this.binary(node, scope);
       case 'unary':
@@ -165,14 +190,14 @@ class Generator {
       const last = i === steps.length - 1;
       if (i === 0 && step.type === 'variable') {
         only(step, ['type', 'value', 'position', 'predicate']);
-        code = this.predicates(step, `rt.value(${this.read(step, scope)})`, scope);
+        code = this.predicates(step, this.data(this.read(step, scope), scope), scope);
         return;
       }
       if (step.type !== 'name') throw new CompileError(`a ${step.type} step in a path is not compiled`, step.position);
       only(step, ['type', 'value', 'position', 'stages']);
       if (step.stages && !last) throw new CompileError('a predicate before the last step of a path is not compiled', step.position);
       const from = i === 0 ? scope.fn.input : code;
-      code = this.predicates(step, `rt.field(${from}, ${JSON.stringify(step.value)})`, scope, 'stages');
+      code = this.predicates(step, this.field(from, step.value, scope), scope, 'stages');
       // jsonata stops a path at the first step that gives nothing: a later step's predicate is then not evaluated.
       if (i > 0 && step.stages && code.startsWith('rt.filter(')) code = `(${from} === undefined ? undefined : ${code})`;
     });
@@ -276,7 +301,12 @@ class Generator {
     const fn = this.read(procedure, scope);
     const args = (node.arguments as AstNode[]).map((arg) => this.expression(arg, scope));
     const input = scope.fn.input;
-    const generic = `rt.call(${fn}, [${args.join(', ')}], ${input}, ${JSON.stringify(name)})`;
+    let generic = `rt.call(${fn}, [${args.join(', ')}], ${input}, ${JSON.stringify(name)})`;
+    if (!this.isFreeBuiltin(name, scope)) {
+      // A lambda of the mapping is called directly (its own call site, no argument array).
+      const f = this.temp(scope);
+      generic = `(typeof (${f} = ${fn}) === 'function' && ${f}[L] === true ? ${f}(${args.join(', ')}) : rt.call(${f}, [${args.join(', ')}], ${input}, ${JSON.stringify(name)}))`;
+    }
     let code = generic;
     if (this.isFreeBuiltin(name, scope) && FAST_BUILTINS[name] === args.length) {
       const fast = name === 'lookup' || name === 'formatNumber' ? `rt.${name}(${args.join(', ')}, ${input})` : `rt.${name}(${args.join(', ')})`;
@@ -300,7 +330,7 @@ export function generateSource(expression: string | AstNode): string {
 export function compileJsonata(expression: string | AstNode): CompiledFunction {
   const source = generateSource(expression);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point of a compiler: the source is generated from the AST, never from input data
-  return new Function('rt', 'U', source)(runtime, UNBOUND) as CompiledFunction;
+  return new Function('rt', 'U', 'L', 'hasOwn', source)(runtime, UNBOUND, COMPILED_LAMBDA, Object.prototype.hasOwnProperty) as CompiledFunction;
 }
 
 export interface EvaluationCounts {
