@@ -253,6 +253,37 @@ export function lookup(o: unknown, key: unknown, input: unknown): unknown {
   return callBuiltin('lookup', [o, key], input);
 }
 
+// jsonata checks each built-in's arguments against its signature with a regular expression on
+// every call; for the argument types a mapping normally passes, these give the same answer
+// without it, and anything else goes to jsonata's implementation (and its errors).
+
+export function keys(o: unknown, input: unknown): unknown {
+  if (o !== null && typeof o === 'object' && !Array.isArray(o) && !isJsonataFunction(o)) {
+    const names = Object.keys(o);
+    return names.length === 0 ? undefined : names.length === 1 ? names[0] : Object.assign(names, { sequence: true });
+  }
+  return callBuiltin('keys', [o], input);
+}
+
+export function join(items: unknown, separator: unknown, input: unknown): unknown {
+  if (Array.isArray(items) && typeof separator === 'string' && items.every((item) => typeof item === 'string')) return items.join(separator);
+  return callBuiltin('join', [items, separator], input);
+}
+
+export function type(v: unknown, input: unknown): unknown {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number' && Number.isFinite(v)) return 'number';
+  if (typeof v === 'boolean') return 'boolean';
+  if (v === null) return 'null';
+  if (v === undefined) return undefined;
+  return callBuiltin('type', [v], input);
+}
+
+export function floor(v: unknown, input: unknown): unknown {
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.floor(v);
+  return callBuiltin('floor', [v], input);
+}
+
 /** A plain grouped picture: "#,##0" or "#,##0.00" (what money and counts use). */
 const GROUPED_PICTURE = /^#,##0(?:\.(0+))?$/;
 
@@ -349,6 +380,6 @@ export function arrayItems(values: unknown[], nested: boolean[]): unknown[] {
 
 export const runtime = {
   DEOPT, UNBOUND, deopt, boolean, field, value, free, index, filter, equal, notEqual, compare, arithmetic, negate, includes,
-  string, concat, trim, exists, not, lookup, formatNumber, callBuiltin, lambda, call, arrayItems, builtins,
+  string, concat, trim, exists, not, lookup, keys, join, type, floor, formatNumber, callBuiltin, lambda, call, arrayItems, builtins,
 };
 export type Runtime = typeof runtime;

@@ -38,7 +38,9 @@ interface Scope {
   fn: FunctionScope;
 }
 
-const FAST_BUILTINS: Record<string, number> = { exists: 1, not: 1, string: 1, trim: 1, lookup: 2, formatNumber: 2 };
+const FAST_BUILTINS: Record<string, number> = { exists: 1, not: 1, string: 1, trim: 1, lookup: 2, formatNumber: 2, keys: 1, join: 2, type: 1, floor: 1 };
+/** Fast built-ins that take the context too (for jsonata's own implementation when the fast path does not apply). */
+const WITH_CONTEXT = new Set(['lookup', 'formatNumber', 'keys', 'join', 'type', 'floor']);
 const COMPILED = new Set<string>(COMPILED_BUILTINS);
 const COMPARISONS = new Set(['<', '<=', '>', '>=']);
 const ARITHMETIC = new Set(['+', '-', '*', '/', '%']);
@@ -309,7 +311,7 @@ class Generator {
     }
     let code = generic;
     if (this.isFreeBuiltin(name, scope) && FAST_BUILTINS[name] === args.length) {
-      const fast = name === 'lookup' || name === 'formatNumber' ? `rt.${name}(${args.join(', ')}, ${input})` : `rt.${name}(${args.join(', ')})`;
+      const fast = WITH_CONTEXT.has(name) ? `rt.${name}(${args.join(', ')}, ${input})` : `rt.${name}(${args.join(', ')})`;
       code = `(${fn} === rt.builtins.${name} ? ${fast} : ${generic})`;
     }
     return this.predicates(node, code, scope);

@@ -245,7 +245,7 @@ describe('compiled mappings', function () {
         }),
         tie('expr').map((e) => `-${e}`),
         fc.tuple(fc.constantFrom('a', 'a.b', '$v', '$w'), tie('expr')).map(([p, e]) => `${p}[${e}]`),
-        fc.tuple(fc.constantFrom('string', 'trim', 'exists', 'not', 'uppercase', 'lowercase', 'length', 'boolean', 'number', 'keys', 'count', 'sum', 'floor', 'abs', 'round', 'type', 'reverse'), tie('expr')).map(([f, a]) => `$${f}(${a})`),
+        fc.tuple(fc.constantFrom('string', 'trim', 'exists', 'not', 'uppercase', 'lowercase', 'length', 'boolean', 'number', 'keys', 'count', 'sum', 'floor', 'abs', 'round', 'type', 'reverse', 'keys', 'type', 'floor'), tie('expr')).map(([f, a]) => `$${f}(${a})`),
         fc.tuple(fc.constantFrom('lookup', 'join', 'substring', 'append', 'formatNumber'), tie('expr'), tie('expr')).map(([f, a, b]) => `$${f}(${a}, ${b})`),
         fc.tuple(fc.constantFrom(...variables), tie('expr'), tie('expr')).map(([v, value, body]) => `(${v} := ${value}; ${body})`),
         fc.tuple(tie('expr'), tie('expr')).map(([body, arg]) => `($f := function($v) { ${body} }; $f(${arg}))`),
