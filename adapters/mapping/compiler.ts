@@ -1,4 +1,5 @@
 import jsonata from 'jsonata';
+import { HubError } from '../errors';
 import { ALL_JSONATA_BUILTINS, COMPILED_BUILTINS, COMPILED_LAMBDA, UNBOUND, builtinsLoaded, builtinsReady, runtime } from './compiler-runtime';
 
 /**
@@ -13,9 +14,14 @@ import { ALL_JSONATA_BUILTINS, COMPILED_BUILTINS, COMPILED_LAMBDA, UNBOUND, buil
 
 export type CompiledFunction = (input: unknown, bindings: Record<string, unknown>) => unknown;
 
-export class CompileError extends Error {
+/**
+ * An expression the compiler does not cover (code MAPPING_NOT_COMPILED, permanent). It never
+ * fails a message: the library keeps its text as the mapping's compileProblem and runs the
+ * interpreter.
+ */
+export class CompileError extends HubError {
   constructor(reason: string, readonly position?: number) {
-    super(position === undefined ? reason : `${reason} (at position ${position})`);
+    super('MAPPING_NOT_COMPILED', position === undefined ? reason : `${reason} (at position ${position})`, { transient: false });
     this.name = 'CompileError';
   }
 }
