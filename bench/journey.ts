@@ -115,7 +115,7 @@ async function tearDownShared(shared: Shared): Promise<void> {
 }
 
 /** One round through a hub process: started before the clock, stopped after; its queue goes with it. */
-async function hubRound(shared: Shared, count: number, synchronous: 'FULL' | 'OFF'): Promise<Measurement> {
+async function hubRound(shared: Shared, count: number, synchronous: 'FULL' | 'OFF', mappingsCompiled = true): Promise<Measurement> {
   const dataDir = fs.mkdtempSync(path.join(shared.dir, 'hub-'));
   runFlows(path.join(dataDir, 'flows.json'), shared.exchange, shared.queue);
   const env = {
@@ -125,6 +125,7 @@ async function hubRound(shared: Shared, count: number, synchronous: 'FULL' | 'OF
     HUB_SQLITE_SYNCHRONOUS: synchronous,
     HUB_INSTANCE_ID: `bench-hub-${process.pid}`,
     HUB_RETRY_POLL_MS: '250',
+    HUB_MAPPINGS_COMPILED: mappingsCompiled ? 'on' : 'off',
   };
   let hub: HubProcess | undefined;
   try {
@@ -253,6 +254,8 @@ class DirectScript {
 export interface JourneyScenarios {
   journey: Comparison;
   journal: Comparison;
+  /** The journey with the mappings compiled, against the same hub running them on the jsonata interpreter. */
+  compiledMappings: Comparison;
   /** Starts the simulators both use; call before the comparisons, and close() after. */
   open(): Promise<void>;
   close(): Promise<void>;
@@ -291,6 +294,13 @@ export function journeyScenarios(quick: boolean): JourneyScenarios {
       subject: { label: 'journal on disk (FULL)', round: () => hubRound(need(), count, 'FULL') },
       reference: { label: 'journal not flushed (OFF)', round: () => hubRound(need(), count, 'OFF') },
       goal: { ratioAtLeast: 0.9, text: 'journal overhead under 10% (ratio at least 0.9)' },
+    },
+    compiledMappings: {
+      scenario: `1c. change of address through the hub, ${count} events: mappings compiled, against interpreted`,
+      unit: 'events/s',
+      higherIsBetter: true,
+      subject: { label: 'mappings compiled', round: () => hubRound(need(), count, 'FULL', true) },
+      reference: { label: 'jsonata interpreter (HUB_MAPPINGS_COMPILED=off)', round: () => hubRound(need(), count, 'FULL', false) },
     },
   };
 }

@@ -15,10 +15,11 @@ import { paymentFileBenchmark } from './payment-file';
 import { gazetteerLoadBench } from './gazetteer-load';
 import { amqpPassThroughComparison } from './amqp-passthrough';
 import { mapNodeComparisons } from './map-node';
+import { compiledMappingComparisons } from './compiled-mappings';
 import { coldStartFigures } from './cold-start';
 
 /**
- * `npm run bench [-- --quick] [-- --only 1,4]`: every scenario of docs/performance.md, each
+ * `npm run bench [-- --quick] [-- --only 1,4,4c,1c]`: every scenario of docs/performance.md, each
  * against its reference in the same run, interleaved over several rounds; prints the table
  * of ratios (medians) and writes bench/results/<time>.json with the machine it ran on.
  * Benchmarks measure; tests never assert timings.
@@ -70,12 +71,13 @@ async function main() {
   const started = Date.now();
   log(`council-hub bench (${quick ? 'quick' : 'full'}), ${rounds} rounds a scenario`);
 
-  await guarded(wanted('1') ? '1' : '2', async () => {
+  await guarded(wanted('1') ? '1' : wanted('2') ? '2' : '1c', async () => {
     const journey = journeyScenarios(quick);
     await journey.open();
     try {
       if (wanted('1')) comparisons.push(await compare(journey.journey, rounds, log));
       if (wanted('2')) comparisons.push(await compare(journey.journal, rounds, log));
+      if (wanted('1c')) comparisons.push(await compare(journey.compiledMappings, rounds, log));
     } finally {
       await journey.close();
     }
@@ -86,6 +88,9 @@ async function main() {
   });
   await guarded('4', async () => {
     for (const c of await mapNodeComparisons(quick)) comparisons.push(await compare(c, rounds, log));
+  });
+  await guarded('4c', async () => {
+    for (const c of compiledMappingComparisons(quick)) comparisons.push(await compare(c, rounds, log));
   });
 
   await guarded('journal', async () => {

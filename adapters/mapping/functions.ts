@@ -14,7 +14,9 @@ function tidy(text: unknown): string {
   return typeof text === 'string' ? text.normalize('NFC').replace(/\s+/g, ' ').trim() : '';
 }
 
-const length = (text: string): number => Array.from(text).length;
+/** Characters (code points), not UTF-16 units; text without surrogate pairs needs no counting. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+const length = (text: string): number => (SURROGATE.test(text) ? Array.from(text).length : text.length);
 
 /** Greedy word wrap; a single word longer than the width is split at the width. */
 function wrap(text: string, width: number): string[] {
@@ -86,7 +88,9 @@ export function addressLines(address: Partial<Bs7666Address>, maxLines: number, 
   const locality = tidy(address.locality);
   const townName = tidy(address.townName);
   const postTown = tidy(address.postTown);
-  const same = (a: string, b: string) => a.toLocaleUpperCase('en-GB') === b.toLocaleUpperCase('en-GB');
+  // English has no locale-specific case rules (Turkish, Azeri and Lithuanian do), so the plain
+  // upper-casing is en-GB's, without a locale look-up on every call (the mappings' hot spot).
+  const same = (a: string, b: string) => a.toUpperCase() === b.toUpperCase();
   const parts = [
     tidy(address.saon),
     ...(NUMBERED_PAON.test(paon) ? [`${paon} ${street}`.trim()] : [paon, street]),

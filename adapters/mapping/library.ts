@@ -4,6 +4,7 @@ import jsonata from 'jsonata';
 import { checkSchema, describeProblems, isSchemaName, type SchemaName, type SchemaProblem } from '../canonical/schemas';
 import { HubError, errorCode, isClassified } from '../errors';
 import { standardFunctions } from './functions';
+import { CompiledExpression } from './compiler';
 
 /**
  * The mapping library: JSONata files in mappings/ (one per direction and system), each
@@ -100,7 +101,13 @@ export interface MappingInfo {
 
 export interface CompiledMapping {
   info: MappingInfo;
+  /** The jsonata interpreter's expression (the reference). */
   expression: jsonata.Expression;
+  /** What runs: the compiled function when the compiler covers the mapping, else the interpreter. */
+  evaluator: CompiledExpression;
+  /** True when the mapping runs compiled; otherwise compileProblem says why not. */
+  compiled: boolean;
+  compileProblem?: string;
   source: string;
   mtimeMs: number;
   size: number;
@@ -120,6 +127,13 @@ export interface MappingLibraryOptions {
    */
   recheckMs?: number;
   now?: () => number;
+  /**
+   * Run the mappings compiled to JavaScript (default true; the hub turns it off with
+   * HUB_MAPPINGS_COMPILED=off). A mapping the compiler does not cover runs on the interpreter.
+   */
+  compile?: boolean;
+  /** Told once per file version when a mapping falls back to the interpreter (default: a process warning). */
+  warn?: (message: string) => void;
 }
 
 interface CachedTable {
@@ -159,6 +173,8 @@ export class MappingLibrary {
   private readonly tables = new Map<string, CachedTable>();
   private readonly recheckMs: number;
   private readonly now: () => number;
+  private readonly compile: boolean;
+  private readonly warn: (message: string) => void;
   private bound?: { tables: Record<string, unknown>; checkedAt: number };
 
   constructor(options: MappingLibraryOptions) {
@@ -166,6 +182,8 @@ export class MappingLibrary {
     this.configDir = path.resolve(options.configDir ?? path.join(this.mappingsDir, 'config'));
     this.recheckMs = options.recheckMs ?? 0;
     this.now = options.now ?? Date.now;
+    this.compile = options.compile ?? true;
+    this.warn = options.warn ?? ((message) => process.emitWarning(message, 'MappingCompileWarning'));
   }
 
   /** The mappings in the folder, by name (for the editor's list); unreadable ones are left out. */
@@ -222,9 +240,16 @@ export class MappingLibrary {
     } catch (err) {
       throw this.jsonataError(name, source, 'compile', err);
     }
+    // Compiled again with every new version of the file; a mapping the compiler cannot take runs
+    // on the interpreter with a warning, never stops.
+    const evaluator = new CompiledExpression(expression, { compile: this.compile });
+    if (this.compile && evaluator.compileProblem) this.warn(`mapping "${name}" runs on the jsonata interpreter: ${evaluator.compileProblem}`);
     const compiled: CompiledMapping = {
       info: { name, target: header.target, description: header.description, file },
       expression,
+      evaluator,
+      compiled: evaluator.compiled !== undefined,
+      compileProblem: evaluator.compileProblem,
       source,
       mtimeMs: stat.mtimeMs,
       size: stat.size,
@@ -248,7 +273,7 @@ export class MappingLibrary {
     }
     let result: unknown;
     try {
-      result = await mapping.expression.evaluate(input, { ...standardFunctions, ...this.configTables(name), ...own });
+      result = await mapping.evaluator.evaluate(input, { ...standardFunctions, ...this.configTables(name), ...own });
     } catch (err) {
       throw this.jsonataError(name, mapping.source, 'evaluate', err);
     }

@@ -29,6 +29,8 @@ export interface FixtureRunSummary {
   passed: number;
   failed: number;
   results: FixtureResult[];
+  /** How each mapping ran: compiled to JavaScript, or on the interpreter and why. */
+  modes?: Array<{ mapping: string; compiled: boolean; problem?: string }>;
 }
 
 export interface FixtureRunOptions {
@@ -96,7 +98,8 @@ async function runCase(library: MappingLibrary, mapping: string, dir: string, na
 }
 
 export async function runFixtures(options: FixtureRunOptions): Promise<FixtureRunSummary> {
-  const library = new MappingLibrary({ mappingsDir: options.mappingsDir });
+  // A mapping that falls back is named in the report, not warned about on stderr.
+  const library = new MappingLibrary({ mappingsDir: options.mappingsDir, warn: () => undefined });
   const defaultFixtures = path.join(library.mappingsDir, 'fixtures');
   const fixturesDir = path.resolve(options.fixturesDir ?? defaultFixtures);
   const results: FixtureResult[] = [];
@@ -131,7 +134,11 @@ export async function runFixtures(options: FixtureRunOptions): Promise<FixtureRu
     }
   }
   const passed = results.filter((r) => r.passed).length;
-  return { passed, failed: results.length - passed, results };
+  const modes = library.list().map((info) => {
+    const loaded = library.load(info.name);
+    return { mapping: info.name, compiled: loaded.compiled, problem: loaded.compileProblem };
+  });
+  return { passed, failed: results.length - passed, results, modes };
 }
 
 /** The failures, each with its diff, then the last line "N passed, N failed". */
@@ -141,6 +148,11 @@ export function formatFixtureReport(summary: FixtureRunSummary): string {
     out.push(`FAIL ${result.mapping}/${result.name}`);
     for (const problem of result.problems) out.push(`  ${problem}`);
     out.push('');
+  }
+  if (summary.modes?.length) {
+    const interpreted = summary.modes.filter((m) => !m.compiled);
+    out.push(`${summary.modes.length - interpreted.length} of ${summary.modes.length} mappings run compiled`);
+    for (const m of interpreted) out.push(`  ${m.mapping} runs on the jsonata interpreter: ${m.problem}`);
   }
   out.push(`${summary.passed} passed, ${summary.failed} failed`);
   return out.join('\n');

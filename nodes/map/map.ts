@@ -26,7 +26,7 @@ export = function register(RED: NodeAPI) {
 
   // The editor's list of mappings; read-only, so the support role may see it too.
   RED.httpAdmin.get('/council-hub/mappings', RED.auth.needsPermission('map.read'), (_req, res) => {
-    res.json(library.list().map(({ name, target, description }) => ({ name, target, description })));
+    res.json(library.list().map(({ name, target, description }) => ({ name, target, description, compiled: library.load(name).compiled })));
   });
 
   function MapNode(this: Node, config: MapNodeDef) {
@@ -37,8 +37,13 @@ export = function register(RED: NodeAPI) {
 
     // Compile now, so that a broken mapping shows on the node at deploy, not at the first message.
     try {
-      library.load(mapping);
-      this.status({ fill: 'green', shape: 'dot', text: mapping });
+      const loaded = library.load(mapping);
+      // Green dot: compiled to JavaScript; yellow dot: runs on the jsonata interpreter (same answers, slower).
+      if (loaded.compiled) this.status({ fill: 'green', shape: 'dot', text: `${mapping} (compiled)` });
+      else {
+        this.status({ fill: 'yellow', shape: 'dot', text: `${mapping} (${RED._('map.status.interpreted')})` });
+        if (loaded.compileProblem) this.warn(`${mapping} runs on the jsonata interpreter: ${loaded.compileProblem}`);
+      }
     } catch (err) {
       this.status({ fill: 'red', shape: 'ring', text: 'map.status.broken' });
       this.error((err as Error).message);

@@ -77,11 +77,18 @@ describe('map node', () => {
     assert.ok(node.status.calledWithMatch({ fill: 'red' }), 'red status');
   });
 
+  it('shows on its status that its mapping runs compiled', async () => {
+    await helper.load([mapNode as any, catchNode], flow('canonical-to-planning'));
+    const node: any = helper.getNode('m');
+    assert.ok(node.status.calledWithMatch({ fill: 'green', text: 'canonical-to-planning (compiled)' }), JSON.stringify(node.status.args));
+  });
+
   it('lists the mappings for the editor on the admin API', async () => {
     await helper.load([mapNode as any, catchNode], flow('case-to-crm'));
     const response = await helper.request().get('/council-hub/mappings').expect(200);
     const housing = response.body.find((m: any) => m.name === 'canonical-to-housing');
-    assert.deepStrictEqual(Object.keys(housing).sort(), ['description', 'name', 'target']);
+    assert.deepStrictEqual(Object.keys(housing).sort(), ['compiled', 'description', 'name', 'target']);
+    assert.strictEqual(housing.compiled, true, 'every mapping of the repository runs compiled');
     assert.strictEqual(housing.target, 'housing.update-correspondence-address');
     assert.strictEqual(response.body.length, 10);
   });
