@@ -23,6 +23,7 @@ import { openSqlite } from './store';
 import { RedisPaymentRegister, SqlitePaymentRegister } from './payments/register';
 import type { LedgerBatches, PaymentRegister } from '../adapters/payments/register';
 import { crossReferencePrefix, RedisCrossReferences, SqliteCrossReferences } from './xref';
+import { RedisAccessLog, SqliteAccessLog, type AccessLog } from './privacy/access-log';
 
 /**
  * The composition root: the one place that opens the hub's stores from its configuration.
@@ -36,6 +37,8 @@ export interface HubStores {
   journalStore: JournalStore;
   crossReferences: CrossReferenceStore;
   cursors: CursorStore;
+  /** Who read personal data (console and API reads of payloads, person pages, exports). */
+  accessLog: AccessLog;
   /** Payment files accepted and their transaction refs; ledger files written to Finance. */
   payments: PaymentRegister & LedgerBatches;
   mappings: MappingLibrary;
@@ -56,6 +59,7 @@ export function openStores(config: HubConfig): HubStores {
   let journalStore: JournalStore;
   let crossReferences: CrossReferenceStore;
   let cursors: CursorStore;
+  let accessLog: AccessLog;
   let payments: PaymentRegister & LedgerBatches;
   let redis: Redis | undefined;
   let sqlite: Database.Database | undefined;
@@ -66,7 +70,8 @@ export function openStores(config: HubConfig): HubStores {
     // failed settle would leave its delivery in flight until this instance restarted.
     redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: null, enableAutoPipelining: true });
     redis.on('error', () => undefined); // reported by /healthz and by the calls that fail
-    journalStore = new RedisJournalStore(redis, { prefix: settings.redisPrefix });
+    journalStore = new RedisJournalStore(redis, { prefix: settings.redisPrefix, codec: config.dataCodec });
+    accessLog = new RedisAccessLog(redis, settings.redisPrefix);
     crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(settings.redisPrefix));
     cursors = new RedisCursors(redis, settings.redisPrefix);
     payments = new RedisPaymentRegister(redis, settings.redisPrefix);
@@ -79,7 +84,8 @@ export function openStores(config: HubConfig): HubStores {
   } else {
     const db = openSqlite(config.dataDir, 'hub.db', settings.sqliteSynchronous);
     sqlite = db;
-    journalStore = new SqliteJournalStore(db);
+    journalStore = new SqliteJournalStore(db, config.dataCodec);
+    accessLog = new SqliteAccessLog(db);
     crossReferences = new SqliteCrossReferences(db);
     cursors = new SqliteCursors(db);
     payments = new SqlitePaymentRegister(db);
@@ -107,12 +113,14 @@ export function openStores(config: HubConfig): HubStores {
     hubRetry: settings.hubRetry,
     metrics: journalMetrics,
     answerTimeoutMs: settings.answerTimeoutMs,
+    codec: config.dataCodec,
   });
   return {
     journal,
     journalStore,
     crossReferences,
     cursors,
+    accessLog,
     payments,
     mappings,
     health,

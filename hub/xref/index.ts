@@ -11,7 +11,7 @@ export class SqliteCrossReferences implements CrossReferenceStore {
   private readonly byRecord;
   private readonly byAddress;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     db.exec(`create table if not exists cross_reference (
       contact_id text not null, system text not null, ids text not null, found_at text not null,
       primary key (contact_id, system))`);
@@ -55,6 +55,10 @@ export class SqliteCrossReferences implements CrossReferenceStore {
 
   async foundAt(system: System, uprn: string) {
     return this.byAddress.all(system, uprn).map(SqliteCrossReferences.row);
+  }
+
+  async forget(contactId: string) {
+    return this.db.prepare('delete from cross_reference where contact_id = ?').run(contactId).changes;
   }
 }
 
@@ -111,5 +115,20 @@ export class RedisCrossReferences implements CrossReferenceStore {
     const contacts = await this.redis.smembers(`${this.prefix}~at:${system}:${uprn}`);
     const found = await Promise.all(contacts.sort().map((c) => this.find(c, system)));
     return found.filter((x): x is CrossReference => !!x && x.where?.uprn === uprn);
+  }
+
+  async forget(contactId: string) {
+    const found = await this.all(contactId);
+    if (!found.length) return 0;
+    const multi = this.redis.multi();
+    for (const x of found) {
+      // The reverse entry goes only while it still names this contact (first found wins).
+      const record = `${this.prefix}~record:${x.system}:${recordKey(x.ids)}`;
+      if ((await this.redis.get(record)) === contactId) multi.del(record);
+      if (x.where) multi.srem(`${this.prefix}~at:${x.system}:${x.where.uprn}`, contactId);
+    }
+    multi.del(this.prefix + contactId);
+    await multi.exec();
+    return found.length;
   }
 }
