@@ -72,7 +72,7 @@ export function openStores(config: HubConfig): HubStores {
     redis.on('error', () => undefined); // reported by /healthz and by the calls that fail
     journalStore = new RedisJournalStore(redis, { prefix: settings.redisPrefix, codec: config.dataCodec });
     accessLog = new RedisAccessLog(redis, settings.redisPrefix);
-    crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(settings.redisPrefix));
+    crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(settings.redisPrefix), config.dataCodec);
     cursors = new RedisCursors(redis, settings.redisPrefix);
     payments = new RedisPaymentRegister(redis, settings.redisPrefix);
     const client = redis;
@@ -86,7 +86,7 @@ export function openStores(config: HubConfig): HubStores {
     sqlite = db;
     journalStore = new SqliteJournalStore(db, config.dataCodec);
     accessLog = new SqliteAccessLog(db);
-    crossReferences = new SqliteCrossReferences(db);
+    crossReferences = new SqliteCrossReferences(db, config.dataCodec);
     cursors = new SqliteCursors(db);
     payments = new SqlitePaymentRegister(db);
     health.register('store', async () => {

@@ -297,6 +297,7 @@ export class RedisJournalStore implements JournalStore {
 
   private m = (doc: string): MessageRecord => this.codec.openMessage(JSON.parse(doc));
   private d = (doc: string): DeliveryRecord => this.codec.openDelivery(JSON.parse(doc));
+  private a = (doc: string): AuditRecord => this.codec.openAudit(JSON.parse(doc));
 
   private async mget<T>(keys: string[], open: (doc: string) => T = (doc) => JSON.parse(doc) as T): Promise<T[]> {
     const out: T[] = [];
@@ -413,7 +414,7 @@ export class RedisJournalStore implements JournalStore {
       audit: audit.map((a) => ({ id: a.id, at: a.at, ...(a.deliveryId ? { deliveryId: a.deliveryId } : {}), ...(a.messageId ? { messageId: a.messageId } : {}) })),
     };
     // cjson turns an empty JSON array into an empty object; ipairs over either is a no-op.
-    const docs = [...messages.map((m) => this.codec.sealMessage(m)), ...deliveries.map((d) => this.codec.sealDelivery(d)), ...audit].map((r) => JSON.stringify(r));
+    const docs = [...messages.map((m) => this.codec.sealMessage(m)), ...deliveries.map((d) => this.codec.sealDelivery(d)), ...audit.map((a) => this.codec.sealAudit(a))].map((r) => JSON.stringify(r));
     await this.conflict(this.redis.eval(COMMIT, 0, this.p, JSON.stringify(meta), ...docs));
   }
 
@@ -499,12 +500,12 @@ export class RedisJournalStore implements JournalStore {
   async appendHops(hops: Hop[]): Promise<void> {
     if (!hops.length) return;
     const multi = this.redis.multi();
-    for (const hop of hops) multi.rpush(`${this.p}h:${hop.messageId}`, JSON.stringify(hop));
+    for (const hop of hops) multi.rpush(`${this.p}h:${hop.messageId}`, JSON.stringify(this.codec.sealHop(hop)));
     await multi.exec();
   }
 
   async hops(messageId: string): Promise<Hop[]> {
-    const hops = parse<Hop>(await this.redis.lrange(`${this.p}h:${messageId}`, 0, -1));
+    const hops = parse<Hop>(await this.redis.lrange(`${this.p}h:${messageId}`, 0, -1)).map((h) => this.codec.openHop(h));
     return hops.sort((a, b) => a.startedAt - b.startedAt);
   }
 
@@ -516,7 +517,7 @@ export class RedisJournalStore implements JournalStore {
     ];
     if (!sources.length) sources.push(`${this.p}at`);
     const ids = [...new Set((await Promise.all(sources.map((k) => this.redis.zrevrange(k, 0, limit - 1)))).flat())];
-    const records = await this.mget<AuditRecord>(ids.map((id) => `${this.p}a:${id}`));
+    const records = await this.mget(ids.map((id) => `${this.p}a:${id}`), this.a);
     return records.sort((a, b) => b.at - a.at).slice(0, limit);
   }
 
@@ -558,10 +559,10 @@ export class RedisJournalStore implements JournalStore {
     }
     for (let at = 0; ; at += 500) {
       const ids = await this.redis.zrangebyscore(`${this.p}at`, '-inf', `(${cutoffs.audit}`, 'LIMIT', at, 500);
-      const due = (await this.mget<AuditRecord>(ids.map((id) => `${this.p}a:${id}`))).filter((a) => !a.pseudonymisedAt);
+      const due = (await this.mget(ids.map((id) => `${this.p}a:${id}`), this.a)).filter((a) => !a.pseudonymisedAt);
       if (due.length) {
         const pipeline = this.redis.pipeline();
-        for (const a of due) pipeline.set(`${this.p}a:${a.id}`, JSON.stringify(pseudonymise(a)), 'XX');
+        for (const a of due) pipeline.set(`${this.p}a:${a.id}`, JSON.stringify(this.codec.sealAudit(pseudonymise(a))), 'XX');
         await pipeline.exec();
         report.auditPseudonymised += due.length;
       }
@@ -576,7 +577,7 @@ export class RedisJournalStore implements JournalStore {
       deliveries: erasure.deliveryIds,
       audit: audit.map((a) => ({ id: a.id, at: a.at, ...(a.deliveryId ? { deliveryId: a.deliveryId } : {}), ...(a.messageId ? { messageId: a.messageId } : {}) })),
     };
-    await this.redis.eval(ERASE, 0, this.p, JSON.stringify(erasure), JSON.stringify(plan), ...audit.map((a) => JSON.stringify(a)));
+    await this.redis.eval(ERASE, 0, this.p, JSON.stringify(erasure), JSON.stringify(plan), ...audit.map((a) => JSON.stringify(this.codec.sealAudit(a))));
   }
 
   async erasureOf(recordId: string): Promise<ErasureRecord | undefined> {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'crypto';
-import type { AuditRecord, DeliveryRecord, MessageRecord } from './types';
+import type { AuditRecord, DeliveryRecord, Hop, MessageRecord } from './types';
 
 /**
  * Encryption at rest of what the journal holds about people: the payloads and stored
@@ -73,15 +73,15 @@ export class PersonalDataCodec {
   // ---- records ------------------------------------------------------------------------
 
   sealMessage(m: MessageRecord): SealedDoc {
-    const { payload, entry, ...rest } = m;
-    return { ...rest, entry: { nodeId: entry.nodeId, how: entry.how }, sealed: this.seal({ payload, msg: entry.msg }) };
+    const { payload, entry, resolvedBy, ...rest } = m;
+    return { ...rest, entry: { nodeId: entry.nodeId, how: entry.how }, sealed: this.seal({ payload, msg: entry.msg, resolvedBy }) };
   }
 
   openMessage(doc: SealedDoc | MessageRecord): MessageRecord {
     if (typeof (doc as SealedDoc).sealed !== 'string') return doc as MessageRecord;
     const { sealed, entry, ...rest } = doc as SealedDoc & { entry: { nodeId: string; how: 'send' | 'receive' } };
-    const open = this.open(sealed) as { payload: unknown; msg: Record<string, unknown> };
-    return { ...(rest as object), payload: open.payload, entry: { ...entry, msg: open.msg } } as MessageRecord;
+    const open = this.open(sealed) as { payload: unknown; msg: Record<string, unknown>; resolvedBy?: MessageRecord['resolvedBy'] };
+    return { ...(rest as object), payload: open.payload, entry: { ...entry, msg: open.msg }, ...(open.resolvedBy ? { resolvedBy: open.resolvedBy } : {}) } as MessageRecord;
   }
 
   sealDelivery(d: DeliveryRecord): SealedDoc {
@@ -101,6 +101,28 @@ export class PersonalDataCodec {
     if (s.lastError !== undefined) d.lastError = s.lastError;
     if (s.reason !== undefined) d.reason = s.reason;
     return d;
+  }
+
+  /** A hop's error may name the person (a SOAP fault's text): sealed; the rest is the flow's own. */
+  sealHop(h: Hop): Hop {
+    return h.error === undefined ? h : { ...h, error: this.seal(h.error) };
+  }
+
+  openHop(h: Hop): Hop {
+    return typeof h.error === 'string' && h.error.startsWith(PREFIX) ? { ...h, error: this.open(h.error) as string } : h;
+  }
+
+  /** An audit record's reason and details are what support staff wrote about a person: sealed too. */
+  sealAudit(a: AuditRecord): SealedDoc {
+    const { reason, detail, ...rest } = a;
+    return { ...rest, sealed: this.seal({ reason, detail }) };
+  }
+
+  openAudit(doc: SealedDoc | AuditRecord): AuditRecord {
+    if (typeof (doc as SealedDoc).sealed !== 'string') return doc as AuditRecord;
+    const { sealed, ...rest } = doc as SealedDoc;
+    const s = this.open(sealed) as { reason: string; detail?: Record<string, unknown> };
+    return { ...(rest as object), reason: s.reason, ...(s.detail !== undefined ? { detail: s.detail } : {}) } as AuditRecord;
   }
 
   /**

@@ -121,6 +121,9 @@ export class SqliteJournalStore implements JournalStore {
     private readonly codec: PersonalDataCodec = demoCodec(),
   ) {
     db.exec(SCHEMA);
+    // What is deleted or rewritten (a purge, an erasure, audit pseudonymised) is overwritten
+    // with zeros in the file, not left in free pages for anyone reading the file.
+    db.pragma('secure_delete = ON');
     // A transaction called inside another is a savepoint: a write that throws is undone alone.
     const savepoint = db.transaction((run: () => unknown) => run());
     this.group = db.transaction((batch: QueuedWrite[]) =>
@@ -165,6 +168,7 @@ export class SqliteJournalStore implements JournalStore {
 
   private m = (doc: string): MessageRecord => this.codec.openMessage(JSON.parse(doc));
   private d = (doc: string): DeliveryRecord => this.codec.openDelivery(JSON.parse(doc));
+  private a = (doc: string): AuditRecord => this.codec.openAudit(JSON.parse(doc));
 
   /** Runs `run` in the next group commit; settles once that commit is on disk. */
   private write<T>(run: () => T): Promise<T> {
@@ -274,7 +278,7 @@ export class SqliteJournalStore implements JournalStore {
         if (result.changes !== 1) throw new ConflictError(`delivery ${d.id} changed meanwhile (expected version ${d.version - 1})`);
       }
       for (const a of c.audit ?? []) {
-        this.statements.insertAudit.run({ id: a.id, at: a.at, deliveryId: a.deliveryId ?? null, messageId: a.messageId ?? null, doc: JSON.stringify(a) });
+        this.statements.insertAudit.run({ id: a.id, at: a.at, deliveryId: a.deliveryId ?? null, messageId: a.messageId ?? null, doc: JSON.stringify(this.codec.sealAudit(a)) });
       }
     };
     await this.write(() => apply(change));
@@ -352,12 +356,12 @@ export class SqliteJournalStore implements JournalStore {
 
   async appendHops(hops: Hop[]): Promise<void> {
     await this.write(() => {
-      for (const hop of hops) this.statements.insertHop.run(hop.messageId, hop.startedAt, JSON.stringify(hop));
+      for (const hop of hops) this.statements.insertHop.run(hop.messageId, hop.startedAt, JSON.stringify(this.codec.sealHop(hop)));
     });
   }
 
   async hops(messageId: string): Promise<Hop[]> {
-    return (this.statements.hops.all(messageId) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+    return (this.statements.hops.all(messageId) as Array<{ doc: string }>).map((r) => this.codec.openHop(JSON.parse(r.doc)));
   }
 
   async listAudit(filter: { deliveryId?: string; messageId?: string; limit?: number }): Promise<AuditRecord[]> {
@@ -367,7 +371,7 @@ export class SqliteJournalStore implements JournalStore {
     const rows = this.db
       .prepare(`select doc from journal_audit ${where.sql(' or ')} order by at desc limit ?`)
       .all(...where.args, filter.limit ?? 200) as Array<{ doc: string }>;
-    return rows.map((r) => JSON.parse(r.doc));
+    return rows.map((r) => this.a(r.doc));
   }
 
   async prune(before: number): Promise<number> {
@@ -435,8 +439,8 @@ export class SqliteJournalStore implements JournalStore {
       const n = await this.write(() => {
         const rows = oldAudit.all(cutoffs.audit) as Array<{ doc: string }>;
         for (const r of rows) {
-          const a = pseudonymise(JSON.parse(r.doc));
-          updateAudit.run(JSON.stringify(a), a.id);
+          const a = pseudonymise(this.a(r.doc));
+          updateAudit.run(JSON.stringify(this.codec.sealAudit(a)), a.id);
         }
         return rows.length;
       });
@@ -461,9 +465,11 @@ export class SqliteJournalStore implements JournalStore {
       const upsert = this.db.prepare(
         'insert into journal_audit (id, at, delivery_id, message_id, doc) values (@id, @at, @deliveryId, @messageId, @doc) on conflict(id) do update set doc = excluded.doc',
       );
-      for (const a of audit) upsert.run({ id: a.id, at: a.at, deliveryId: a.deliveryId ?? null, messageId: a.messageId ?? null, doc: JSON.stringify(a) });
+      for (const a of audit) upsert.run({ id: a.id, at: a.at, deliveryId: a.deliveryId ?? null, messageId: a.messageId ?? null, doc: JSON.stringify(this.codec.sealAudit(a)) });
       this.db.prepare('insert into journal_erasure (id, at, doc) values (?, ?, ?)').run(erasure.id, erasure.at, JSON.stringify(erasure));
     });
+    // The WAL still holds the pages as they were before: copied back into the file and emptied.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async erasureOf(recordId: string): Promise<ErasureRecord | undefined> {
