@@ -2,7 +2,7 @@ import express, { NextFunction, Request, RequestHandler, Response } from 'expres
 import { NotFoundError, RefusedError } from '../journal/journal';
 import type { Journal, RetentionPeriods } from '../journal/journal';
 import type { AccessLog } from '../privacy/access-log';
-import { BadPersonQuery, PersonalData, personQuery, subjectOf } from '../privacy/people';
+import { BadPersonQuery, PersonalData, PersonQuery, personQuery, subjectOf } from '../privacy/people';
 import { describeRetention, runRetention } from '../privacy/retention';
 
 /**
@@ -53,11 +53,14 @@ export function dpoApi(dpo: RequestHandler, options: DpoApiOptions): express.Rou
   const router = express.Router();
   const { people, accessLog } = options;
   const json = express.json({ limit: '100kb' });
+  // The log names the person by contact id (pseudonymous), never by the name and date of
+  // birth searched for: those would be personal data in clear.
+  const subjectFor = (q: PersonQuery, contacts: string[]) => (contacts.length ? contacts.join(',') : q.contactId ?? `search ${options.journal.codec.pseudonym(subjectOf(q))}`);
 
   router.get('/dpo/people', dpo, handle(async (req) => {
     const q = personQuery(req.query as Record<string, unknown>);
     const found = await people.find(q);
-    await accessLog.recordAccess({ actor: actorOf(req), what: 'person search', subject: subjectOf(q) });
+    await accessLog.recordAccess({ actor: actorOf(req), what: 'person search', subject: subjectFor(q, found.contacts) });
     return {
       query: q,
       contacts: found.contacts,
@@ -72,7 +75,7 @@ export function dpoApi(dpo: RequestHandler, options: DpoApiOptions): express.Rou
   router.get('/dpo/people/export', dpo, handle(async (req, res) => {
     const q = personQuery(req.query as Record<string, unknown>);
     const exported = await people.export(q);
-    await accessLog.recordAccess({ actor: actorOf(req), what: 'person export', subject: subjectOf(q) });
+    await accessLog.recordAccess({ actor: actorOf(req), what: 'person export', subject: subjectFor(q, exported.contacts) });
     res.set('Content-Disposition', 'attachment; filename="subject-access.json"');
     return exported;
   }));
