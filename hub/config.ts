@@ -92,6 +92,7 @@ const DEMO_CREDENTIAL_SECRET = 'council-hub-demo-only-not-secret';
 export const demoUsers: HubUser[] = [
   { username: 'developer', role: 'developer', passwordHash: DEMO_PASSWORD_HASH },
   { username: 'support', role: 'support', passwordHash: DEMO_PASSWORD_HASH },
+  { username: 'dpo', role: 'dpo', passwordHash: DEMO_PASSWORD_HASH },
 ];
 
 /**

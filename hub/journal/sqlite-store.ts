@@ -398,7 +398,10 @@ export class SqliteJournalStore implements JournalStore {
       { kind: 'discarded', where: "status = 'discarded' and target <> 'hub'", before: cutoffs.discarded },
       { kind: 'refused', where: "status = 'discarded' and target = 'hub'", before: cutoffs.refused },
     ];
-    const pick = (where: string) => this.db.prepare(`select id, message_id from journal_delivery where ${where} and coalesce(settled_at, updated_at) < ? limit ${CHUNK}`);
+    // updated_at first: the (status, updated_at) index finds what is due without reading the
+    // rest of the table (a settled delivery's last change is its settling).
+    const pick = (where: string) =>
+      this.db.prepare(`select id, message_id from journal_delivery where ${where} and updated_at < @before and coalesce(settled_at, updated_at) < @before limit ${CHUNK}`);
     const deleteDelivery = this.db.prepare('delete from journal_delivery where id = ?');
     const hasDelivery = this.db.prepare('select 1 from journal_delivery where message_id = ? limit 1');
     const deleteHops = this.db.prepare('delete from journal_hop where message_id = ?');
@@ -407,7 +410,7 @@ export class SqliteJournalStore implements JournalStore {
       const select = pick(where);
       for (;;) {
         const done = await this.write(() => {
-          const rows = select.all(before) as Array<{ id: string; message_id: string }>;
+          const rows = select.all({ before }) as Array<{ id: string; message_id: string }>;
           const messages = new Set<string>();
           for (const r of rows) {
             deleteDelivery.run(r.id);

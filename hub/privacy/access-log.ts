@@ -56,10 +56,14 @@ export class SqliteAccessLog implements AccessLog {
   async list(filter: AccessFilter = {}): Promise<AccessEntry[]> {
     const parts: string[] = [];
     const args: unknown[] = [];
-    if (filter.actor) (parts.push('actor = ?'), args.push(filter.actor));
-    if (filter.subject) (parts.push('subject = ?'), args.push(filter.subject));
-    if (filter.from !== undefined) (parts.push('at >= ?'), args.push(filter.from));
-    if (filter.to !== undefined) (parts.push('at <= ?'), args.push(filter.to));
+    const add = (sql: string, value: unknown) => {
+      parts.push(sql);
+      args.push(value);
+    };
+    if (filter.actor) add('actor = ?', filter.actor);
+    if (filter.subject) add('subject = ?', filter.subject);
+    if (filter.from !== undefined) add('at >= ?', filter.from);
+    if (filter.to !== undefined) add('at <= ?', filter.to);
     const rows = this.db
       .prepare(`select id, at, actor, what, subject from access_log ${parts.length ? `where ${parts.join(' and ')}` : ''} order by at desc, rowid desc limit ?`)
       .all(...args, filter.limit ?? 200) as Array<AccessEntry & { subject: string | null }>;
