@@ -391,7 +391,7 @@ export class SqliteJournalStore implements JournalStore {
     const settledStatuses = prunableStatuses.map((s) => `'${s}'`).join(',');
     // In chunks, each its own group commit: a run over a large journal never holds the file
     // for long, and the hub's own writes go in between.
-    const CHUNK = 5000;
+    const CHUNK = 1000;
     const report: PurgeReport = { settled: 0, discarded: 0, refused: 0, messages: 0, auditPseudonymised: 0 };
     const kinds: Array<{ kind: 'settled' | 'discarded' | 'refused'; where: string; before: number }> = [
       { kind: 'settled', where: `status in (${settledStatuses})`, before: cutoffs.settled },
