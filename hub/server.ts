@@ -190,7 +190,7 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
     }),
   );
   RED.httpAdmin.use('/api/console', caseReconciliationApi(look, { journal: stores.journalStore, mappings: stores.mappings, environment: flowEnvironment }));
-  RED.httpAdmin.use('/api/console', reconciliationApi(look, { journal: stores.journalStore, crossReferences: stores.crossReferences, environment: flowEnvironment }));
+  RED.httpAdmin.use('/api/console', reconciliationApi(look, { journal: stores.journalStore, crossReferences: stores.crossReferences, environment: flowEnvironment, accessLog: stores.accessLog }));
   app.use('/console', consolePage());
   // Webhooks are signed over their exact bytes: the body is kept raw here, before the editor's
   // JSON parser (the admin app at '/') would read it. Webhook nodes listen under /webhooks/.
