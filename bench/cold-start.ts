@@ -29,7 +29,7 @@ type Profile = 'demo' | 'production';
 function profileEnvironment(profile: Profile, passwordHash: string): Record<string, string> {
   const shared = { RABBITMQ_URL: '', REDIS_URL: '', HUB_STORE: '', HUB_SIMULATORS: '', HUB_LOG_LEVEL: 'info' };
   if (profile === 'demo') return { ...shared, HUB_PROFILE: '', HUB_USERS: '', HUB_CREDENTIAL_SECRET: '' };
-  return { ...shared, HUB_PROFILE: 'production', HUB_USERS: `bench:developer:${passwordHash}`, HUB_CREDENTIAL_SECRET: randomBytes(24).toString('hex') };
+  return { ...shared, HUB_PROFILE: 'production', HUB_USERS: `bench:developer:${passwordHash}`, HUB_CREDENTIAL_SECRET: randomBytes(24).toString('hex'), HUB_DATA_KEY: randomBytes(32).toString('base64') };
 }
 
 /** Asks /healthz until it answers 200; resolves with the seconds since `started`, or undefined if told to give up. */

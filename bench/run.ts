@@ -17,6 +17,7 @@ import { amqpPassThroughComparison } from './amqp-passthrough';
 import { mapNodeComparisons } from './map-node';
 import { compiledMappingComparisons } from './compiled-mappings';
 import { coldStartFigures } from './cold-start';
+import { purgeOnRedis, purgeOnSqlite } from './purge';
 
 /**
  * `npm run bench [-- --quick] [-- --only 1,4,4c,1c]`: every scenario of docs/performance.md, each
@@ -146,6 +147,14 @@ async function main() {
 
   await guarded('8', async () => {
     figures.push(...(await coldStartFigures(quick, { log })));
+  });
+
+  await guarded('9', async () => {
+    // One round each: a retention run removes what it removes; the journal is built anew.
+    const sqliteRecords = quick ? 100_000 : 1_000_000;
+    const redisRecords = quick ? 20_000 : 100_000;
+    figures.push(await figure(`9. retention run on a SQLite journal of ${sqliteRecords} messages and deliveries (70% due)`, 's', 1, () => purgeOnSqlite(sqliteRecords), undefined, log));
+    figures.push(await figure(`9. retention run on a Redis journal of ${redisRecords} messages and deliveries (70% due)`, 's', 1, () => purgeOnRedis(redisRecords), undefined, log));
   });
 
   // A memory goal is part of the figure: a load under time but over its memory is not met.

@@ -23,6 +23,7 @@ import { openSqlite } from './store';
 import { RedisPaymentRegister, SqlitePaymentRegister } from './payments/register';
 import type { LedgerBatches, PaymentRegister } from '../adapters/payments/register';
 import { crossReferencePrefix, RedisCrossReferences, SqliteCrossReferences } from './xref';
+import { RedisAccessLog, SqliteAccessLog, type AccessLog } from './privacy/access-log';
 
 /**
  * The composition root: the one place that opens the hub's stores from its configuration.
@@ -36,6 +37,8 @@ export interface HubStores {
   journalStore: JournalStore;
   crossReferences: CrossReferenceStore;
   cursors: CursorStore;
+  /** Who read personal data (console and API reads of payloads, person pages, exports). */
+  accessLog: AccessLog;
   /** Payment files accepted and their transaction refs; ledger files written to Finance. */
   payments: PaymentRegister & LedgerBatches;
   mappings: MappingLibrary;
@@ -57,6 +60,7 @@ export function openStores(config: HubConfig): HubStores {
   let journalStore: JournalStore;
   let crossReferences: CrossReferenceStore;
   let cursors: CursorStore;
+  let accessLog: AccessLog;
   let payments: PaymentRegister & LedgerBatches;
   let redis: Redis | undefined;
   let sqlite: Database.Database | undefined;
@@ -67,8 +71,9 @@ export function openStores(config: HubConfig): HubStores {
     // failed settle would leave its delivery in flight until this instance restarted.
     redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: null, enableAutoPipelining: true });
     redis.on('error', () => undefined); // reported by /healthz and by the calls that fail
-    journalStore = new RedisJournalStore(redis, { prefix: settings.redisPrefix });
-    crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(settings.redisPrefix));
+    journalStore = new RedisJournalStore(redis, { prefix: settings.redisPrefix, codec: config.dataCodec });
+    accessLog = new RedisAccessLog(redis, settings.redisPrefix);
+    crossReferences = new RedisCrossReferences(redis, crossReferencePrefix(settings.redisPrefix), config.dataCodec);
     cursors = new RedisCursors(redis, settings.redisPrefix);
     payments = new RedisPaymentRegister(redis, settings.redisPrefix);
     const client = redis;
@@ -80,8 +85,9 @@ export function openStores(config: HubConfig): HubStores {
   } else {
     const db = openSqlite(config.dataDir, 'hub.db', settings.sqliteSynchronous);
     sqlite = db;
-    journalStore = new SqliteJournalStore(db);
-    crossReferences = new SqliteCrossReferences(db);
+    journalStore = new SqliteJournalStore(db, config.dataCodec);
+    accessLog = new SqliteAccessLog(db);
+    crossReferences = new SqliteCrossReferences(db, config.dataCodec);
     cursors = new SqliteCursors(db);
     payments = new SqlitePaymentRegister(db);
     health.register('store', async () => {
@@ -108,12 +114,14 @@ export function openStores(config: HubConfig): HubStores {
     hubRetry: settings.hubRetry,
     metrics: journalMetrics,
     answerTimeoutMs: settings.answerTimeoutMs,
+    codec: config.dataCodec,
   });
   return {
     journal,
     journalStore,
     crossReferences,
     cursors,
+    accessLog,
     payments,
     mappings,
     health,

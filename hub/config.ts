@@ -4,13 +4,16 @@ import { repoRoot, flowsDir, mappingsDir } from './paths';
 import type { ErrorClass } from '../adapters/errors';
 import { retryPolicy } from './journal/retry';
 import type { RetryPolicy } from './journal/types';
+import type { RetentionPeriods } from './journal/journal';
+import { dataKeyOf, DEMO_DATA_KEY, PersonalDataCodec } from './journal/sealing';
 
 /**
  * Everything the hub reads from its environment, in one place. README.md documents each
  * variable; keep the two in step.
  */
 export type Profile = 'demo' | 'production';
-export type Role = 'developer' | 'support';
+export type Role = 'developer' | 'support' | 'dpo';
+export const roles: readonly Role[] = ['developer', 'support', 'dpo'];
 
 export interface HubUser {
   username: string;
@@ -25,6 +28,10 @@ export interface JournalSettings {
   /** Prefix of every key the hub keeps in Redis: journal, cross-references, cursors, locks. */
   redisPrefix: string;
   retentionMs: number;
+  /** How long each kind of record is kept (docs/data-protection.md). */
+  retention: RetentionPeriods;
+  /** How often the retention run goes (HUB_RETENTION_RUN_HOURS, default 24: nightly). */
+  retentionEveryMs: number;
   pollMs: number;
   hubRetry: RetryPolicy;
   /** A delivery handed to a target that answers later waits this long, then needs attention. */
@@ -48,6 +55,8 @@ export interface HubConfig {
   dataDir: string;
   flowFile: string;
   credentialSecret: string;
+  /** Seals payloads at rest (HUB_DATA_KEY, and HUB_DATA_KEYS to read after a rotation). */
+  dataCodec: PersonalDataCodec;
   users: HubUser[];
   rabbitmqUrl?: string;
   redisUrl?: string;
@@ -83,6 +92,7 @@ const DEMO_CREDENTIAL_SECRET = 'council-hub-demo-only-not-secret';
 export const demoUsers: HubUser[] = [
   { username: 'developer', role: 'developer', passwordHash: DEMO_PASSWORD_HASH },
   { username: 'support', role: 'support', passwordHash: DEMO_PASSWORD_HASH },
+  { username: 'dpo', role: 'dpo', passwordHash: DEMO_PASSWORD_HASH },
 ];
 
 /**
@@ -99,13 +109,13 @@ export function parseUsers(text: string): HubUser[] {
       if (!username || !passwordHash || rest.length) {
         throw new ConfigError(`HUB_USERS: entry "${username ?? entry}" must be username:role:bcrypthash`);
       }
-      if (role !== 'developer' && role !== 'support') {
-        throw new ConfigError(`HUB_USERS: user "${username}" has role "${role}"; roles are developer and support`);
+      if (!roles.includes(role as Role)) {
+        throw new ConfigError(`HUB_USERS: user "${username}" has role "${role}"; roles are ${roles.join(', ')}`);
       }
       if (!/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(passwordHash)) {
         throw new ConfigError(`HUB_USERS: user "${username}" needs a bcrypt hash (npm run hash-password), not a plain password`);
       }
-      return { username, role, passwordHash };
+      return { username, role: role as Role, passwordHash };
     });
 }
 
@@ -153,6 +163,23 @@ function sqliteSynchronous(raw: string | undefined): JournalSettings['sqliteSync
   return value;
 }
 
+function days(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return seconds(env, name, fallback) * 24 * 60 * 60 * 1000;
+}
+
+/** HUB_DATA_KEY seals; HUB_DATA_KEYS (comma-separated) are older keys kept to read what they sealed. */
+export function loadDataCodec(env: NodeJS.ProcessEnv, production: boolean): PersonalDataCodec {
+  const current = env.HUB_DATA_KEY || (production ? '' : DEMO_DATA_KEY);
+  if (!current) throw new ConfigError('HUB_DATA_KEY is required in the production profile (it encrypts personal data at rest: openssl rand -base64 32)');
+  if (production && current === DEMO_DATA_KEY) throw new ConfigError('HUB_DATA_KEY: the demo key may not be used in the production profile');
+  try {
+    const older = (env.HUB_DATA_KEYS || '').split(',').map((k) => k.trim()).filter(Boolean).map((k) => dataKeyOf(k, 'each of HUB_DATA_KEYS'));
+    return new PersonalDataCodec(dataKeyOf(current), older);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 export function loadJournalSettings(env: NodeJS.ProcessEnv = process.env): JournalSettings {
   let hubRetry: RetryPolicy;
   try {
@@ -165,10 +192,19 @@ export function loadJournalSettings(env: NodeJS.ProcessEnv = process.env): Journ
   } catch (err) {
     throw new ConfigError(`HUB_RETRY_*: ${(err as Error).message}`);
   }
+  // HUB_JOURNAL_RETENTION_DAYS is the older name of HUB_RETENTION_SETTLED_DAYS.
+  const settledMs = env.HUB_RETENTION_SETTLED_DAYS ? days(env, 'HUB_RETENTION_SETTLED_DAYS', 30) : days(env, 'HUB_JOURNAL_RETENTION_DAYS', 30);
   return {
     instance: env.HUB_INSTANCE_ID || os.hostname(),
     redisPrefix: env.HUB_JOURNAL_PREFIX || 'council-hub:journal:',
-    retentionMs: seconds(env, 'HUB_JOURNAL_RETENTION_DAYS', 30) * 24 * 60 * 60 * 1000,
+    retentionMs: settledMs,
+    retention: {
+      settledMs,
+      discardedMs: days(env, 'HUB_RETENTION_DISCARDED_DAYS', 180),
+      refusedMs: days(env, 'HUB_RETENTION_REFUSED_DAYS', 90),
+      auditMs: days(env, 'HUB_RETENTION_AUDIT_DAYS', 6 * 365),
+    },
+    retentionEveryMs: Math.max(seconds(env, 'HUB_RETENTION_RUN_HOURS', 24), 0.01) * 60 * 60 * 1000,
     pollMs: seconds(env, 'HUB_RETRY_POLL_MS', 1000) || 1000,
     hubRetry,
     answerTimeoutMs: seconds(env, 'HUB_ANSWER_TIMEOUT_HOURS', 24) * 60 * 60 * 1000,
@@ -207,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     dataDir,
     flowFile: path.resolve(repoRoot, env.HUB_FLOW_FILE || path.join(flowsDir, 'flows.json')),
     credentialSecret,
+    dataCodec: loadDataCodec(env, production),
     users,
     rabbitmqUrl: env.RABBITMQ_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,

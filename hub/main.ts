@@ -14,7 +14,7 @@ async function main() {
   });
   const login =
     config.demoLogins
-      ? 'demo login: developer / council-hub-demo (editor), support / council-hub-demo (read-only)'
+      ? 'demo login: developer / council-hub-demo (editor), support / council-hub-demo (read-only), dpo / council-hub-demo (data protection officer)'
       : 'log in with a user from HUB_USERS';
   console.log(
     [

@@ -14,6 +14,9 @@ import { observerFor } from './runtime/message-observer';
 import { Settlement } from './runtime/settlement';
 import { FlowTracker } from './flow-tracking/tracker';
 import { consoleApi } from './api/console-api';
+import { dpoApi } from './api/dpo-api';
+import { PersonalData } from './privacy/people';
+import { describeRetention, runRetention } from './privacy/retention';
 import { reconciliationApi } from './api/reconciliation-api';
 import { caseReconciliationApi } from './api/case-reconciliation-api';
 import { consolePage } from './console/page';
@@ -163,7 +166,11 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
   const tracker = new FlowTracker(
     stores.journal,
     { observer, getNode: (id) => (RED.nodes as unknown as { getNode(id: string): unknown }).getNode(id), events: RED.events, log: RED.log },
-    { pollMs: config.journal.pollMs, retentionMs: config.journal.retentionMs },
+    {
+      pollMs: config.journal.pollMs,
+      pruneEveryMs: config.journal.retentionEveryMs,
+      retention: async () => RED.log.info(`council-hub: ${describeRetention(await runRetention(stores.journal, config.journal.retention, stores.accessLog))}`),
+    },
   );
   tracker.start();
   releases.push(() => tracker.stop());
@@ -171,9 +178,19 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
   // The support console's API (behind the login) and page (its data comes from the API).
   const look = RED.auth.needsPermission(consolePermissions.look);
   const act = RED.auth.needsPermission(consolePermissions.act);
-  RED.httpAdmin.use('/api/console', consoleApi(stores.journal, { read: look, write: act }));
+  RED.httpAdmin.use('/api/console', consoleApi(stores.journal, { read: look, write: act }, stores.accessLog));
+  RED.httpAdmin.use(
+    '/api/console',
+    dpoApi(RED.auth.needsPermission(consolePermissions.dpo), {
+      journal: stores.journal,
+      people: new PersonalData(stores.journal, stores.crossReferences),
+      accessLog: stores.accessLog,
+      retention: config.journal.retention,
+      log: (message) => RED.log.info(`council-hub: ${message}`),
+    }),
+  );
   RED.httpAdmin.use('/api/console', caseReconciliationApi(look, { journal: stores.journalStore, mappings: stores.mappings, environment: flowEnvironment }));
-  RED.httpAdmin.use('/api/console', reconciliationApi(look, { journal: stores.journalStore, crossReferences: stores.crossReferences, environment: flowEnvironment }));
+  RED.httpAdmin.use('/api/console', reconciliationApi(look, { journal: stores.journalStore, crossReferences: stores.crossReferences, environment: flowEnvironment, accessLog: stores.accessLog }));
   app.use('/console', consolePage());
   // Webhooks are signed over their exact bytes: the body is kept raw here, before the editor's
   // JSON parser (the admin app at '/') would read it. Webhook nodes listen under /webhooks/.

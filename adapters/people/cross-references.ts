@@ -32,6 +32,8 @@ export interface CrossReferenceStore {
   owner(system: System, ids: Record<string, string>): Promise<string | undefined>;
   /** The records found at an address of a system, with their contacts. */
   foundAt(system: System, uprn: string): Promise<CrossReference[]>;
+  /** Erasure: forgets every record found for the contact, and the reverse entries to it. Returns how many went. */
+  forget(contactId: string): Promise<number>;
 }
 
 /** One text for a record's ids, whatever order they come in: the reverse index's key. */

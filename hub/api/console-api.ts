@@ -2,6 +2,7 @@ import express, { NextFunction, Request, RequestHandler, Response } from 'expres
 import { ConflictError, deliveryStatuses, DeliveryFilter, DeliveryStatus, MessageFilter } from '../journal/types';
 import { Journal, NotFoundError, RefusedError, ReplayFrom } from '../journal/journal';
 import { consoleOpenApi } from './openapi';
+import type { AccessLog } from '../privacy/access-log';
 
 /**
  * The support console's HTTP API over the journal: find deliveries and messages, read one
@@ -112,8 +113,13 @@ function handle(work: Handler): RequestHandler {
   };
 }
 
-export function consoleApi(journal: Journal, permissions: ConsolePermissions): express.Router {
+/**
+ * `accessLog`: every read that returns payloads (a delivery, a message, a listing of them)
+ * records who read what (hub/privacy/access-log.ts); the DPO lists them.
+ */
+export function consoleApi(journal: Journal, permissions: ConsolePermissions, accessLog?: AccessLog): express.Router {
   const router = express.Router();
+  const seen = (req: Request, what: string, subject?: string) => accessLog?.recordAccess({ actor: actorOf(req), what, ...(subject ? { subject } : {}) });
   const { read, write } = permissions;
   // Bodies are parsed only once the caller is known to be allowed to write.
   const json = express.json({ limit: '5mb' });
@@ -123,16 +129,27 @@ export function consoleApi(journal: Journal, permissions: ConsolePermissions): e
     res.json(consoleOpenApi);
   });
 
-  router.get('/deliveries', read, handle(async (req) => store.listDeliveries(deliveryFilter(req.query))));
+  router.get('/deliveries', read, handle(async (req) => {
+    const filter = deliveryFilter(req.query);
+    const page = await store.listDeliveries(filter);
+    await seen(req, `deliveries list (${page.items.length})`, filter.key);
+    return page;
+  }));
 
   router.get('/deliveries/:id', read, handle(async (req) => {
     const delivery = await store.getDelivery(req.params.id);
     if (!delivery) throw new NotFoundError(`no delivery ${req.params.id}`);
     const [message, audit] = await Promise.all([store.getMessage(delivery.messageId), store.listAudit({ deliveryId: delivery.id })]);
+    await seen(req, `delivery ${delivery.id}`, delivery.key);
     return { delivery, message, audit };
   }));
 
-  router.get('/messages', read, handle(async (req) => store.listMessages(messageFilter(req.query))));
+  router.get('/messages', read, handle(async (req) => {
+    const filter = messageFilter(req.query);
+    const page = await store.listMessages(filter);
+    await seen(req, `messages list (${page.items.length})`, filter.key);
+    return page;
+  }));
 
   router.get('/messages/:id', read, handle(async (req) => {
     const message = await store.getMessage(req.params.id);
@@ -142,6 +159,7 @@ export function consoleApi(journal: Journal, permissions: ConsolePermissions): e
       store.hops(message.id),
       store.listAudit({ messageId: message.id }),
     ]);
+    await seen(req, `message ${message.id}`, message.key);
     return { message, deliveries: deliveries.items, journey, audit };
   }));
 

@@ -28,6 +28,14 @@ const listParams = [
   query('offset', 'items to skip (default 0)', { type: 'integer' }),
 ];
 
+const personParams = [
+  query('contactId', 'the CRM contact id'),
+  query('surname', 'with dateOfBirth'),
+  query('forename', 'optional, with surname'),
+  query('dateOfBirth', 'YYYY-MM-DD, with surname'),
+  query('id', 'any system\'s id: planning party, tenancy or person ref, account ref, payment id'),
+];
+
 export const consoleOpenApi = {
   openapi: '3.0.3',
   info: {
@@ -110,6 +118,36 @@ export const consoleOpenApi = {
       },
     },
     '/counts': { get: { summary: 'Deliveries per status, and per target and status', responses: { '200': json(ref('Counts')), ...standard } } },
+    // The data protection officer's API (hub/api/dpo-api.ts): needs console.dpo (roles dpo and developer).
+    '/dpo/people': {
+      get: {
+        summary: 'Find everything held about a person (DPO): ids, systems, statuses, cross-references, open work',
+        description: 'Name the person by contactId, by surname and dateOfBirth (YYYY-MM-DD; forename optional), or by id (any system\'s id). Recorded in the access log. Needs console.dpo.',
+        parameters: personParams,
+        responses: { '200': json({ type: 'object' }), ...standard },
+      },
+    },
+    '/dpo/people/export': {
+      get: { summary: 'Everything held about a person, with content, as JSON (subject access request)', parameters: personParams, responses: { '200': json({ type: 'object' }), ...standard } },
+    },
+    '/dpo/people/erase': {
+      post: {
+        summary: 'Erase a person: messages, deliveries, cross-references; a tombstone stays, audit is pseudonymised',
+        description: 'Body: the person (as for /dpo/people), "reason" (required) and "force" (erase open work too). 409 names the open deliveries when not forced.',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { contactId: { type: 'string' }, surname: { type: 'string' }, forename: { type: 'string' }, dateOfBirth: { type: 'string' }, id: { type: 'string' }, reason: { type: 'string' }, force: { type: 'boolean' } }, required: ['reason'] } } } },
+        responses: { '200': json({ type: 'object' }), '404': problem, '409': problem, ...standard },
+      },
+    },
+    '/dpo/erasures': { get: { summary: 'Erasure tombstones, newest first', responses: { '200': json({ type: 'object' }), ...standard } } },
+    '/dpo/access-log': {
+      get: {
+        summary: 'Who read personal data: newest first',
+        parameters: [query('actor', 'a login'), query('subject', 'a contact id or key'), query('from', 'ISO 8601 or ms'), query('to', 'ISO 8601 or ms'), query('limit', '1-5000 (default 200)', { type: 'integer' })],
+        responses: { '200': json({ type: 'object' }), ...standard },
+      },
+    },
+    '/dpo/retention': { get: { summary: 'The retention period of each kind of record, in days', responses: { '200': json({ type: 'object' }), ...standard } } },
+    '/dpo/retention/run': { post: { summary: 'Run retention now; answers what was removed', responses: { '200': json({ type: 'object' }), ...standard } } },
     '/reconciliation': {
       get: {
         summary: 'The reconciliation report for a few people (at most 1000, in the query)',

@@ -1,4 +1,5 @@
-import express, { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import express, { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
+import type { AccessLog } from '../privacy/access-log';
 import type { CrossReferenceStore } from '../../adapters/people/cross-references';
 import type { JournalStore } from '../journal/types';
 import { reconcile } from '../reconcile/reconcile';
@@ -75,9 +76,11 @@ export interface ReconciliationDependencies {
   journal: JournalStore;
   crossReferences: CrossReferenceStore;
   environment: () => Readonly<Record<string, string | undefined>>;
+  /** The report shows people's addresses in each system: each one served is in the access log. */
+  accessLog?: AccessLog;
 }
 
-async function answer(res: Response, contactIds: string[] | undefined, deps: ReconciliationDependencies): Promise<void> {
+async function answer(req: Request, res: Response, contactIds: string[] | undefined, deps: ReconciliationDependencies): Promise<void> {
   const { journal, crossReferences } = deps;
   let readers;
   try {
@@ -86,7 +89,15 @@ async function answer(res: Response, contactIds: string[] | undefined, deps: Rec
     return void res.status(503).json({ error: err instanceof ReconcileConfigError ? err.message : String(err) });
   }
   try {
-    res.json(await reconcile(reconcileSources(readers, crossReferences, journal), { contactIds }));
+    const report = await reconcile(reconcileSources(readers, crossReferences, journal), { contactIds });
+    const user = (req as { user?: { username?: unknown } }).user;
+    await deps.accessLog?.recordAccess({
+      actor: typeof user?.username === 'string' ? user.username : 'unknown',
+      what: `reconciliation report (${report.people.length} people)`,
+      // A few people are named; a report of many is recorded as such.
+      ...(report.people.length && report.people.length <= 20 ? { subject: report.people.map((p) => p.contactId).join(',') } : {}),
+    });
+    res.json(report);
   } catch (err) {
     res.status(500).json({ error: `reconciliation failed: ${(err as Error).message}` });
   } finally {
@@ -123,7 +134,7 @@ export function reconciliationApi(read: RequestHandler, deps: ReconciliationDepe
     } catch (err) {
       return void res.status(400).json({ error: (err as Error).message });
     }
-    await answer(res, contactIds, deps);
+    await answer(req, res, contactIds, deps);
   });
 
   router.post(
@@ -144,7 +155,7 @@ export function reconciliationApi(read: RequestHandler, deps: ReconciliationDepe
       } catch (err) {
         return void res.status(400).json({ error: (err as Error).message });
       }
-      await answer(res, contactIds, deps);
+      await answer(req, res, contactIds, deps);
     },
   );
 

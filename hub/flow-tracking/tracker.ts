@@ -31,6 +31,8 @@ export interface FlowTrackerOptions {
   retentionMs?: number;
   /** How often retention runs. Default 1 hour. */
   pruneEveryMs?: number;
+  /** The retention run itself (hub/privacy/retention.ts); without it, settled records older than retentionMs are pruned. */
+  retention?: () => Promise<unknown>;
   /** Recover this instance's interrupted work when the flows first start. Default true. */
   recover?: boolean;
 }
@@ -285,7 +287,8 @@ export class FlowTracker {
 
   private async prune(): Promise<void> {
     try {
-      await this.journal.prune(this.options.retentionMs ?? 30 * 24 * 60 * 60 * 1000);
+      if (this.options.retention) await this.options.retention();
+      else await this.journal.prune(this.options.retentionMs ?? 30 * 24 * 60 * 60 * 1000);
     } catch (err) {
       this.warn(`retention run failed: ${(err as Error).message}`);
     }

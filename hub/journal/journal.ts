@@ -3,6 +3,7 @@ import { EventEmitter } from 'events';
 import { JournalMetrics } from './metrics';
 import { isNewer } from './order';
 import { defaultRetryPolicy, describeError, retryAtOf, retryDelayMs } from './retry';
+import { demoCodec, PersonalDataCodec } from './sealing';
 import {
   AuditRecord,
   Change,
@@ -12,10 +13,13 @@ import {
   DeliveryMode,
   DeliveryRecord,
   DeliveryStatus,
+  ErasureRecord,
   HUB_STAGE,
   JournalStore,
   MessageRecord,
+  PurgeReport,
   ResumePoint,
+  RetentionCutoffs,
   RetryPolicy,
   StoredMessage,
   everyItem,
@@ -37,7 +41,17 @@ export interface JournalOptions {
   metrics?: JournalMetrics;
   /** How long a target that answers later may take, unless its delivery says otherwise. Default 24 h. */
   answerTimeoutMs?: number;
+  /** The codec the store seals with: its key also makes the audit's pseudonyms. */
+  codec?: PersonalDataCodec;
   now?: () => number;
+}
+
+/** How long each kind of record is kept (hub/config.ts reads them; docs/data-protection.md lists them). */
+export interface RetentionPeriods {
+  settledMs: number;
+  discardedMs: number;
+  refusedMs: number;
+  auditMs: number;
 }
 
 /** A message to store: where it came from and where its journey starts. */
@@ -177,6 +191,7 @@ export class Journal extends EventEmitter {
   private readonly hubRetry: RetryPolicy;
   private readonly metrics?: JournalMetrics;
   private readonly answerTimeoutMs: number;
+  readonly codec: PersonalDataCodec;
   private readonly now: () => number;
 
   constructor(options: JournalOptions) {
@@ -186,7 +201,15 @@ export class Journal extends EventEmitter {
     this.hubRetry = options.hubRetry ?? defaultRetryPolicy;
     this.metrics = options.metrics;
     this.answerTimeoutMs = options.answerTimeoutMs ?? 24 * 60 * 60 * 1000;
+    this.codec = options.codec ?? demoCodec();
     this.now = options.now ?? Date.now;
+  }
+
+  /** Why a record that is not found is gone, when an erasure removed it. */
+  private async erased(id: string, what: string): Promise<ErasureRecord | undefined> {
+    const erasure = await this.store.erasureOf(id);
+    if (erasure) this.emit('erased', { id, erasureId: erasure.id, what });
+    return erasure;
   }
 
   // ---- messages ----------------------------------------------------------------------
@@ -435,9 +458,14 @@ export class Journal extends EventEmitter {
     from: readonly DeliveryStatus[] = ['in-flight'],
   ): Promise<{ changed: boolean; delivery: DeliveryRecord }> {
     const found = await this.store.getDelivery(deliveryId);
-    if (!found) throw new NotFoundError(`journal: no delivery ${deliveryId}`);
+    if (!found) {
+      const erasure = await this.erased(deliveryId, `settle as ${outcome}`);
+      if (erasure) throw new RefusedError(erasedReason(deliveryId, erasure));
+      throw new NotFoundError(`journal: no delivery ${deliveryId}`);
+    }
     return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
-      const d = (await this.store.getDelivery(deliveryId))!;
+      const d = await this.store.getDelivery(deliveryId);
+      if (!d) throw new RefusedError(`journal: delivery ${deliveryId} was erased meanwhile`);
       if (!from.includes(d.status) || this.fenced(d, `settle as ${outcome}`)) return { changed: false, delivery: d };
       const now = this.now();
       const before = new Map<string, DeliveryRecord | undefined>([[d.id, d]]);
@@ -675,11 +703,16 @@ export class Journal extends EventEmitter {
   async answer(
     deliveryId: string,
     answer: { outcome: 'delivered' } | { outcome: 'skipped'; reason: string } | { outcome: 'rejected'; error: unknown; where?: { nodeId?: string; nodeType?: string; nodeName?: string } },
-  ): Promise<{ changed: boolean; delivery?: DeliveryRecord }> {
+  ): Promise<{ changed: boolean; delivery?: DeliveryRecord; erased?: string }> {
     const found = await this.store.getDelivery(deliveryId);
-    if (!found) return { changed: false };
+    if (!found) {
+      // A late answer for an erased person changes nothing and brings nothing back.
+      const erasure = await this.erased(deliveryId, `answer ${answer.outcome}`);
+      return erasure ? { changed: false, erased: erasedReason(deliveryId, erasure) } : { changed: false };
+    }
     return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
-      const d = (await this.store.getDelivery(deliveryId))!;
+      const d = await this.store.getDelivery(deliveryId);
+      if (!d) return { changed: false };
       // A change that timed out waiting is with a person; its answer arriving after all settles it.
       const overdue = d.status === 'needs-attention' && d.sentAt !== undefined;
       // A change superseded once its answer was overdue (a newer one went meanwhile) but which
@@ -800,9 +833,14 @@ export class Journal extends EventEmitter {
     if (!request.actor) throw new RefusedError('a replay needs the name of the person doing it');
     if (request.from !== 'failed-node' && request.from !== 'start') throw new RefusedError('from must be "failed-node" or "start"');
     const found = await this.store.getDelivery(deliveryId);
-    if (!found) throw new NotFoundError(`no delivery ${deliveryId}`);
+    if (!found) {
+      const erasure = await this.erased(deliveryId, 'replay');
+      if (erasure) throw new RefusedError(erasedReason(deliveryId, erasure));
+      throw new NotFoundError(`no delivery ${deliveryId}`);
+    }
     return this.store.withKeyLock(this.lockName(found.target, found.key), async () => {
-      const d = (await this.store.getDelivery(deliveryId))!;
+      const d = await this.store.getDelivery(deliveryId);
+      if (!d) throw new RefusedError(`delivery ${deliveryId} was erased meanwhile`);
       if (!replayable.includes(d.status)) {
         throw new RefusedError(
           d.status === 'superseded'
@@ -818,7 +856,11 @@ export class Journal extends EventEmitter {
       const blocking = (await this.store.openDeliveries(d.target, d.key)).find((o) => o.id !== d.id && (o.status === 'in-flight' || (o.status === 'pending' && !(d.timeline && isNewer(o, d)))));
       if (blocking) throw new RefusedError(`delivery ${blocking.id} for ${d.target} ${d.key} is ${blocking.status}; replay once it is settled`);
       const message = await this.store.getMessage(d.messageId);
-      if (!message) throw new NotFoundError(`the message ${d.messageId} of delivery ${d.id} is no longer in the journal`);
+      if (!message) {
+        const erasure = await this.erased(d.messageId, 'replay');
+        if (erasure) throw new RefusedError(erasedReason(d.messageId, erasure));
+        throw new NotFoundError(`the message ${d.messageId} of delivery ${d.id} is no longer in the journal`);
+      }
       return request.payload === undefined ? this.replayStored(d, message, request) : this.replayEdited(d, message, request);
     });
   }
@@ -954,6 +996,28 @@ export class Journal extends EventEmitter {
   async prune(maxAgeMs: number): Promise<number> {
     return this.store.prune(this.now() - maxAgeMs);
   }
+
+  /**
+   * A retention run: each kind of record goes once its period is over (never an open
+   * delivery), and audit records past theirs are pseudonymised. Says what it removed.
+   */
+  async purge(periods: RetentionPeriods): Promise<PurgeReport & { cutoffs: RetentionCutoffs; tookMs: number }> {
+    const started = Date.now();
+    const now = this.now();
+    const cutoffs: RetentionCutoffs = {
+      settled: now - periods.settledMs,
+      discarded: now - periods.discardedMs,
+      refused: now - periods.refusedMs,
+      audit: now - periods.auditMs,
+    };
+    const report = await this.store.purge(cutoffs, (a) => this.codec.pseudonymiseAudit(a, now, 'audit retention period over'));
+    return { ...report, cutoffs, tookMs: Date.now() - started };
+  }
+}
+
+/** Why a replay or a late answer is refused: the record's person was erased. */
+export function erasedReason(id: string, erasure: ErasureRecord): string {
+  return `${id} belonged to a person whose data was erased on ${new Date(erasure.at).toISOString()} (erasure ${erasure.id}): it is no longer held, so it cannot be run again or settled`;
 }
 
 /** The error a failure group is known by: its code when it has one, else its message. */

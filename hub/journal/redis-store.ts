@@ -2,8 +2,12 @@ import type Redis from 'ioredis';
 import { tryAcquireLock } from '../../adapters/redis/lock';
 import { KeyedMutex } from './mutex';
 import { newestLive } from './order';
+import { demoCodec, PersonalDataCodec } from './sealing';
 import {
   AuditRecord,
+  ErasureRecord,
+  PurgeReport,
+  RetentionCutoffs,
   Change,
   ConflictError,
   Counts,
@@ -33,7 +37,12 @@ import {
  * dk:<target>\n<key> and dm:<messageId> (sets), cnt (hash status\ntarget -> n), h:<messageId>
  * (list of hops), a:<id> audit, at / ad:<deliveryId> / am:<messageId> (zsets), seq, lock:<name>;
  * instances (set: every instance with work here), lease:<instance>, takeover:<instance>,
- * takeovers (list) for hub/instances.ts.
+ * takeovers (list) for hub/instances.ts; er:<id> erasure tombstone, erx:<record id> -> erasure
+ * id, ers (zset, erasure time).
+ *
+ * Messages and deliveries are sealed (hub/journal/sealing.ts): their payloads and stored
+ * messages are one encrypted field; what the scripts read (ids, status, versions, times,
+ * target, key, owner) is in clear.
  */
 const INSERT_MESSAGE = `
 local p = ARGV[1]
@@ -151,6 +160,101 @@ end
 return gone
 `;
 
+/**
+ * A retention run's step: deletes the deliveries in ARGV that are of the kind (ARGV[3]) and
+ * settled before ARGV[2], then their messages once no delivery of theirs is left. Returns
+ * {deliveries, messages}.
+ */
+const PURGE = `
+local p = ARGV[1]
+local before = tonumber(ARGV[2])
+local kind = ARGV[3]
+local gone = 0
+local messages = {}
+for i = 4, #ARGV do
+  local cur = redis.call('GET', p .. 'd:' .. ARGV[i])
+  if cur then
+    local d = cjson.decode(cur)
+    local settled = d.settledAt or d.updatedAt
+    local due = false
+    if kind == 'settled' then due = (d.status == 'delivered' or d.status == 'skipped' or d.status == 'superseded')
+    elseif kind == 'discarded' then due = (d.status == 'discarded' and d.target ~= 'hub')
+    elseif kind == 'refused' then due = (d.status == 'discarded' and d.target == 'hub') end
+    if due and settled < before then
+      redis.call('DEL', p .. 'd:' .. d.id)
+      redis.call('ZREM', p .. 'ds:' .. d.status, d.id)
+      redis.call('ZREM', p .. 'dt', d.id)
+      redis.call('SREM', p .. 'dk:' .. d.target .. '\\n' .. d.key, d.id)
+      redis.call('SREM', p .. 'dm:' .. d.messageId, d.id)
+      redis.call('HINCRBY', p .. 'cnt', d.status .. '\\n' .. d.target, -1)
+      messages[d.messageId] = true
+      gone = gone + 1
+    end
+  end
+end
+local mgone = 0
+for id, _ in pairs(messages) do
+  local cur = redis.call('GET', p .. 'm:' .. id)
+  if cur then
+    local m = cjson.decode(cur)
+    if m.status == 'routed' and redis.call('SCARD', p .. 'dm:' .. id) == 0 then
+      redis.call('DEL', p .. 'm:' .. id, p .. 'h:' .. id)
+      redis.call('ZREM', p .. 'mt', id)
+      if type(m.sourceMessageId) == 'string' then redis.call('DEL', p .. 'msrc:' .. m.source .. '\\n' .. m.sourceMessageId) end
+      mgone = mgone + 1
+    end
+  end
+end
+return {gone, mgone}
+`;
+
+/**
+ * An erasure: deletes the messages (ARGV[4..]) and deliveries named in ARGV[3] (JSON
+ * {messages, deliveries, audit}), with every index entry; writes the audit documents that
+ * follow and the tombstone (ARGV[2]).
+ */
+const ERASE = `
+local p = ARGV[1]
+local erasure = cjson.decode(ARGV[2])
+local plan = cjson.decode(ARGV[3])
+for _, id in ipairs(plan.deliveries) do
+  local cur = redis.call('GET', p .. 'd:' .. id)
+  if cur then
+    local d = cjson.decode(cur)
+    redis.call('DEL', p .. 'd:' .. id)
+    redis.call('ZREM', p .. 'ds:' .. d.status, id)
+    redis.call('ZREM', p .. 'dt', id)
+    redis.call('ZREM', p .. 'due', id)
+    redis.call('SREM', p .. 'dk:' .. d.target .. '\\n' .. d.key, id)
+    redis.call('SREM', p .. 'dm:' .. d.messageId, id)
+    if d.owner then redis.call('SREM', p .. 'dinf:' .. d.owner, id) end
+    redis.call('HINCRBY', p .. 'cnt', d.status .. '\\n' .. d.target, -1)
+  end
+  redis.call('SET', p .. 'erx:' .. id, erasure.id)
+end
+for _, id in ipairs(plan.messages) do
+  local cur = redis.call('GET', p .. 'm:' .. id)
+  if cur then
+    local m = cjson.decode(cur)
+    redis.call('DEL', p .. 'm:' .. id, p .. 'h:' .. id)
+    redis.call('ZREM', p .. 'mt', id)
+    redis.call('SREM', p .. 'mrecv:' .. m.instance, id)
+    if type(m.sourceMessageId) == 'string' then redis.call('DEL', p .. 'msrc:' .. m.source .. '\\n' .. m.sourceMessageId) end
+  end
+  redis.call('SET', p .. 'erx:' .. id, erasure.id)
+end
+local n = 4
+for _, a in ipairs(plan.audit) do
+  redis.call('SET', p .. 'a:' .. a.id, ARGV[n]); n = n + 1
+  redis.call('ZADD', p .. 'at', a.at, a.id)
+  if a.deliveryId then redis.call('ZADD', p .. 'ad:' .. a.deliveryId, a.at, a.id) end
+  if a.messageId then redis.call('ZADD', p .. 'am:' .. a.messageId, a.at, a.id) end
+end
+redis.call('SET', p .. 'er:' .. erasure.id, ARGV[2])
+redis.call('ZADD', p .. 'ers', erasure.at, erasure.id)
+return 'OK'
+`;
+
 /** How many index entries a listing looks at, at most, before filtering in the hub. */
 /** A listing reads its index in chunks of this many ids: every match is counted, none is left out. */
 const SCAN_CHUNK = 2000;
@@ -173,24 +277,42 @@ export interface RedisJournalStoreOptions {
   lockWaitMs?: number;
   /** Where problems that do not fail the call are told (default console.warn). */
   warn?: (message: string) => void;
+  /** Seals payloads and stored messages (hub/journal/sealing.ts); the demo key unless given. */
+  codec?: PersonalDataCodec;
 }
 
 export class RedisJournalStore implements JournalStore {
   readonly kind = 'redis' as const;
   private readonly mutex = new KeyedMutex();
   private readonly p: string;
+  private readonly codec: PersonalDataCodec;
 
   constructor(
     private readonly redis: Redis,
     private readonly options: RedisJournalStoreOptions,
   ) {
     this.p = options.prefix;
+    this.codec = options.codec ?? demoCodec();
   }
 
-  private async mget<T>(keys: string[]): Promise<T[]> {
+  private m = (doc: string): MessageRecord => this.codec.openMessage(JSON.parse(doc));
+  private d = (doc: string): DeliveryRecord => this.codec.openDelivery(JSON.parse(doc));
+  private a = (doc: string): AuditRecord => this.codec.openAudit(JSON.parse(doc));
+
+  private async mget<T>(keys: string[], open: (doc: string) => T = (doc) => JSON.parse(doc) as T): Promise<T[]> {
     const out: T[] = [];
-    for (let i = 0; i < keys.length; i += 500) out.push(...parse<T>(await this.redis.mget(keys.slice(i, i + 500))));
+    for (let i = 0; i < keys.length; i += 500) {
+      for (const doc of await this.redis.mget(keys.slice(i, i + 500))) if (typeof doc === 'string') out.push(open(doc));
+    }
     return out;
+  }
+
+  private messages(ids: string[]): Promise<MessageRecord[]> {
+    return this.mget(ids.map((id) => `${this.p}m:${id}`), this.m);
+  }
+
+  private deliveries(ids: string[]): Promise<DeliveryRecord[]> {
+    return this.mget(ids.map((id) => `${this.p}d:${id}`), this.d);
   }
 
   private conflict<T>(promise: Promise<T>): Promise<T> {
@@ -203,9 +325,9 @@ export class RedisJournalStore implements JournalStore {
   async insertMessage(message: MessageRecord): Promise<{ inserted: boolean; message: MessageRecord }> {
     const sourceKey = message.sourceMessageId ? `${message.source}\n${message.sourceMessageId}` : '';
     const [inserted, doc] = (await this.conflict(
-      this.redis.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(message), String(message.receivedAt), message.instance),
+      this.redis.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(this.codec.sealMessage(message)), String(message.receivedAt), message.instance),
     )) as [number, string];
-    return { inserted: inserted === 1, message: JSON.parse(doc) };
+    return { inserted: inserted === 1, message: inserted === 1 ? message : this.m(doc) };
   }
 
   async insertMessages(messages: MessageRecord[]): Promise<Array<{ inserted: boolean; message: MessageRecord }>> {
@@ -216,13 +338,13 @@ export class RedisJournalStore implements JournalStore {
       const chunk = messages.slice(at, at + INSERT_CHUNK);
       for (const message of chunk) {
         const sourceKey = message.sourceMessageId ? `${message.source}\n${message.sourceMessageId}` : '';
-        pipeline.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(message), String(message.receivedAt), message.instance);
+        pipeline.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(this.codec.sealMessage(message)), String(message.receivedAt), message.instance);
       }
       const answers = (await pipeline.exec()) ?? [];
       answers.forEach(([error, answer], i) => {
         if (error) throw /CONFLICT/.test(error.message) ? new ConflictError(error.message.replace(/^CONFLICT /, '')) : error;
         const [inserted, doc] = answer as [number, string];
-        results.push({ inserted: inserted === 1, message: inserted === 1 ? chunk[i] : JSON.parse(doc) });
+        results.push({ inserted: inserted === 1, message: inserted === 1 ? chunk[i] : this.m(doc) });
       });
     }
     return results;
@@ -230,7 +352,7 @@ export class RedisJournalStore implements JournalStore {
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
     const doc = await this.redis.get(`${this.p}m:${id}`);
-    return doc ? JSON.parse(doc) : undefined;
+    return doc ? this.m(doc) : undefined;
   }
 
   /**
@@ -259,7 +381,7 @@ export class RedisJournalStore implements JournalStore {
       filter.to ?? '+inf',
       filter.from ?? '-inf',
       async (ids) =>
-        (await this.mget<MessageRecord>(ids.map((id) => `${this.p}m:${id}`))).filter(
+        (await this.messages(ids)).filter(
           (m) => (!filter.source || m.source === filter.source) && (!filter.key || m.key === filter.key) && (!text || JSON.stringify(m).toLowerCase().includes(text)),
         ),
       filter,
@@ -268,7 +390,7 @@ export class RedisJournalStore implements JournalStore {
 
   async receivedMessages(instance: string): Promise<MessageRecord[]> {
     const ids = await this.redis.smembers(`${this.p}mrecv:${instance}`);
-    const messages = await this.mget<MessageRecord>(ids.map((id) => `${this.p}m:${id}`));
+    const messages = await this.messages(ids);
     return messages.filter((m) => m.status === 'received').sort((a, b) => a.receivedAt - b.receivedAt);
   }
 
@@ -292,7 +414,7 @@ export class RedisJournalStore implements JournalStore {
       audit: audit.map((a) => ({ id: a.id, at: a.at, ...(a.deliveryId ? { deliveryId: a.deliveryId } : {}), ...(a.messageId ? { messageId: a.messageId } : {}) })),
     };
     // cjson turns an empty JSON array into an empty object; ipairs over either is a no-op.
-    const docs = [...messages, ...deliveries, ...audit].map((r) => JSON.stringify(r));
+    const docs = [...messages.map((m) => this.codec.sealMessage(m)), ...deliveries.map((d) => this.codec.sealDelivery(d)), ...audit.map((a) => this.codec.sealAudit(a))].map((r) => JSON.stringify(r));
     await this.conflict(this.redis.eval(COMMIT, 0, this.p, JSON.stringify(meta), ...docs));
   }
 
@@ -302,14 +424,14 @@ export class RedisJournalStore implements JournalStore {
 
   async getDelivery(id: string): Promise<DeliveryRecord | undefined> {
     const doc = await this.redis.get(`${this.p}d:${id}`);
-    return doc ? JSON.parse(doc) : undefined;
+    return doc ? this.d(doc) : undefined;
   }
 
   async listDeliveries(filter: DeliveryFilter): Promise<Page<DeliveryRecord>> {
     const max = filter.to ?? '+inf';
     const min = filter.from ?? '-inf';
     const matches = async (ids: string[]) => {
-      let deliveries = (await this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`))).filter(
+      let deliveries = (await this.deliveries(ids)).filter(
         (d) =>
           (!filter.status?.length || filter.status.includes(d.status)) &&
           (!filter.target || d.target === filter.target) &&
@@ -321,7 +443,7 @@ export class RedisJournalStore implements JournalStore {
       if (filter.text) {
         const text = filter.text.toLowerCase();
         const messageIds = [...new Set(deliveries.map((d) => d.messageId))];
-        const messages = new Map((await this.mget<MessageRecord>(messageIds.map((id) => `${this.p}m:${id}`))).map((m) => [m.id, JSON.stringify(m).toLowerCase()]));
+        const messages = new Map((await this.messages(messageIds)).map((m) => [m.id, JSON.stringify(m).toLowerCase()]));
         deliveries = deliveries.filter((d) => JSON.stringify(d).toLowerCase().includes(text) || messages.get(d.messageId)?.includes(text));
       }
       return deliveries.sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? -1 : 1));
@@ -338,7 +460,7 @@ export class RedisJournalStore implements JournalStore {
 
   private async byKey(target: string, key: string): Promise<DeliveryRecord[]> {
     const ids = await this.redis.smembers(`${this.p}dk:${target}\n${key}`);
-    return this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`));
+    return this.deliveries(ids);
   }
 
   async deliveriesOfKey(target: string, key: string): Promise<DeliveryRecord[]> {
@@ -355,12 +477,12 @@ export class RedisJournalStore implements JournalStore {
 
   async dueDeliveries(now: number, limit: number): Promise<DeliveryRecord[]> {
     const ids = await this.redis.zrangebyscore(`${this.p}due`, '-inf', now, 'LIMIT', 0, limit);
-    return (await this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`))).filter((d) => d.status === 'failed' || d.status === 'awaiting-answer');
+    return (await this.deliveries(ids)).filter((d) => d.status === 'failed' || d.status === 'awaiting-answer');
   }
 
   async inFlightDeliveries(owner: string): Promise<DeliveryRecord[]> {
     const ids = await this.redis.smembers(`${this.p}dinf:${owner}`);
-    return (await this.mget<DeliveryRecord>(ids.map((id) => `${this.p}d:${id}`))).filter((d) => d.status === 'in-flight' && d.owner === owner);
+    return (await this.deliveries(ids)).filter((d) => d.status === 'in-flight' && d.owner === owner);
   }
 
   async counts(): Promise<Counts> {
@@ -378,12 +500,12 @@ export class RedisJournalStore implements JournalStore {
   async appendHops(hops: Hop[]): Promise<void> {
     if (!hops.length) return;
     const multi = this.redis.multi();
-    for (const hop of hops) multi.rpush(`${this.p}h:${hop.messageId}`, JSON.stringify(hop));
+    for (const hop of hops) multi.rpush(`${this.p}h:${hop.messageId}`, JSON.stringify(this.codec.sealHop(hop)));
     await multi.exec();
   }
 
   async hops(messageId: string): Promise<Hop[]> {
-    const hops = parse<Hop>(await this.redis.lrange(`${this.p}h:${messageId}`, 0, -1));
+    const hops = parse<Hop>(await this.redis.lrange(`${this.p}h:${messageId}`, 0, -1)).map((h) => this.codec.openHop(h));
     return hops.sort((a, b) => a.startedAt - b.startedAt);
   }
 
@@ -395,7 +517,7 @@ export class RedisJournalStore implements JournalStore {
     ];
     if (!sources.length) sources.push(`${this.p}at`);
     const ids = [...new Set((await Promise.all(sources.map((k) => this.redis.zrevrange(k, 0, limit - 1)))).flat())];
-    const records = await this.mget<AuditRecord>(ids.map((id) => `${this.p}a:${id}`));
+    const records = await this.mget(ids.map((id) => `${this.p}a:${id}`), this.a);
     return records.sort((a, b) => b.at - a.at).slice(0, limit);
   }
 
@@ -411,6 +533,62 @@ export class RedisJournalStore implements JournalStore {
       }
     }
     return gone;
+  }
+
+  async purge(cutoffs: RetentionCutoffs, pseudonymise: (a: AuditRecord) => AuditRecord): Promise<PurgeReport> {
+    const report: PurgeReport = { settled: 0, discarded: 0, refused: 0, messages: 0, auditPseudonymised: 0 };
+    const kinds: Array<{ kind: 'settled' | 'discarded' | 'refused'; statuses: readonly DeliveryStatus[]; before: number }> = [
+      { kind: 'settled', statuses: prunableStatuses, before: cutoffs.settled },
+      { kind: 'discarded', statuses: ['discarded'], before: cutoffs.discarded },
+      { kind: 'refused', statuses: ['discarded'], before: cutoffs.refused },
+    ];
+    for (const { kind, statuses, before } of kinds) {
+      for (const status of statuses) {
+        // Walks the status index oldest first; ids of the other kind (a target's discard while
+        // purging refused content) are stepped over, not looked at again and again.
+        for (let at = 0; ; ) {
+          const ids = await this.redis.zrangebyscore(`${this.p}ds:${status}`, '-inf', `(${before}`, 'LIMIT', at, 500);
+          if (!ids.length) break;
+          const [gone, messages] = (await this.redis.eval(PURGE, 0, this.p, String(before), kind, ...ids)) as [number, number];
+          report[kind] += gone;
+          report.messages += messages;
+          at += ids.length - gone;
+          if (ids.length < 500) break;
+        }
+      }
+    }
+    for (let at = 0; ; at += 500) {
+      const ids = await this.redis.zrangebyscore(`${this.p}at`, '-inf', `(${cutoffs.audit}`, 'LIMIT', at, 500);
+      const due = (await this.mget(ids.map((id) => `${this.p}a:${id}`), this.a)).filter((a) => !a.pseudonymisedAt);
+      if (due.length) {
+        const pipeline = this.redis.pipeline();
+        for (const a of due) pipeline.set(`${this.p}a:${a.id}`, JSON.stringify(this.codec.sealAudit(pseudonymise(a))), 'XX');
+        await pipeline.exec();
+        report.auditPseudonymised += due.length;
+      }
+      if (ids.length < 500) break;
+    }
+    return report;
+  }
+
+  async erase(erasure: ErasureRecord, audit: AuditRecord[]): Promise<void> {
+    const plan = {
+      messages: erasure.messageIds,
+      deliveries: erasure.deliveryIds,
+      audit: audit.map((a) => ({ id: a.id, at: a.at, ...(a.deliveryId ? { deliveryId: a.deliveryId } : {}), ...(a.messageId ? { messageId: a.messageId } : {}) })),
+    };
+    await this.redis.eval(ERASE, 0, this.p, JSON.stringify(erasure), JSON.stringify(plan), ...audit.map((a) => JSON.stringify(this.codec.sealAudit(a))));
+  }
+
+  async erasureOf(recordId: string): Promise<ErasureRecord | undefined> {
+    const id = await this.redis.get(`${this.p}erx:${recordId}`);
+    const doc = id ? await this.redis.get(`${this.p}er:${id}`) : null;
+    return doc ? JSON.parse(doc) : undefined;
+  }
+
+  async listErasures(limit = 200): Promise<ErasureRecord[]> {
+    const ids = await this.redis.zrevrange(`${this.p}ers`, 0, limit - 1);
+    return this.mget<ErasureRecord>(ids.map((id) => `${this.p}er:${id}`));
   }
 
   async withKeyLock<T>(lockName: string, work: () => Promise<T>): Promise<T> {

@@ -1,8 +1,12 @@
 import type Database from 'better-sqlite3';
 import { KeyedMutex } from './mutex';
 import { newestLive } from './order';
+import { demoCodec, PersonalDataCodec } from './sealing';
 import {
   AuditRecord,
+  ErasureRecord,
+  PurgeReport,
+  RetentionCutoffs,
   Change,
   ConflictError,
   Counts,
@@ -79,11 +83,9 @@ create table if not exists journal_audit (
 create index if not exists journal_audit_delivery on journal_audit(delivery_id);
 create index if not exists journal_audit_message on journal_audit(message_id);
 create table if not exists journal_sequence (name text primary key, value integer not null);
+create table if not exists journal_erasure (id text primary key, at integer not null, doc text not null);
+create table if not exists journal_erased (record_id text primary key, erasure_id text not null);
 `;
-
-function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 /** Builds a where clause and its arguments from the filters that are set. */
 class Where {
@@ -113,8 +115,15 @@ export class SqliteJournalStore implements JournalStore {
   private flushing = false;
   private readonly group: (batch: QueuedWrite[]) => Array<{ ok: boolean; value?: unknown; error?: unknown }>;
 
-  constructor(private readonly db: Database.Database) {
+  /** `codec` seals payloads and stored messages (hub/journal/sealing.ts); the demo key unless given. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly codec: PersonalDataCodec = demoCodec(),
+  ) {
     db.exec(SCHEMA);
+    // What is deleted or rewritten (a purge, an erasure, audit pseudonymised) is overwritten
+    // with zeros in the file, not left in free pages for anyone reading the file.
+    db.pragma('secure_delete = ON');
     // A transaction called inside another is a savepoint: a write that throws is undone alone.
     const savepoint = db.transaction((run: () => unknown) => run());
     this.group = db.transaction((batch: QueuedWrite[]) =>
@@ -157,6 +166,10 @@ export class SqliteJournalStore implements JournalStore {
     };
   }
 
+  private m = (doc: string): MessageRecord => this.codec.openMessage(JSON.parse(doc));
+  private d = (doc: string): DeliveryRecord => this.codec.openDelivery(JSON.parse(doc));
+  private a = (doc: string): AuditRecord => this.codec.openAudit(JSON.parse(doc));
+
   /** Runs `run` in the next group commit; settles once that commit is on disk. */
   private write<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -193,14 +206,14 @@ export class SqliteJournalStore implements JournalStore {
       ...message,
       sourceMessageId: message.sourceMessageId ?? null,
       key: message.key ?? null,
-      doc: JSON.stringify(message),
+      doc: JSON.stringify(this.codec.sealMessage(message)),
     });
     if (result.changes === 1) return { inserted: true, message };
     const row = message.sourceMessageId
       ? (this.statements.messageBySource.get(message.source, message.sourceMessageId) as { doc: string } | undefined)
       : undefined;
     if (!row) throw new ConflictError(`message ${message.id} already exists`);
-    return { inserted: false, message: JSON.parse(row.doc) };
+    return { inserted: false, message: this.m(row.doc) };
   }
 
   async insertMessages(messages: MessageRecord[]): Promise<Array<{ inserted: boolean; message: MessageRecord }>> {
@@ -209,7 +222,7 @@ export class SqliteJournalStore implements JournalStore {
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
     const row = this.statements.message.get(id) as { doc: string } | undefined;
-    return row ? JSON.parse(row.doc) : undefined;
+    return row ? this.m(row.doc) : undefined;
   }
 
   async listMessages(filter: MessageFilter): Promise<Page<MessageRecord>> {
@@ -218,24 +231,32 @@ export class SqliteJournalStore implements JournalStore {
     if (filter.key) where.add('key = ?', filter.key);
     if (filter.from !== undefined) where.add('received_at >= ?', filter.from);
     if (filter.to !== undefined) where.add('received_at <= ?', filter.to);
-    if (filter.text) where.add("doc like ? escape '\\'", likePattern(filter.text));
     const clause = where.sql();
     const args = where.args;
+    if (filter.text) {
+      // Payloads are sealed: the text is looked for in the opened documents, newest first.
+      const text = filter.text.toLowerCase();
+      const all = (this.db.prepare(`select doc from journal_message ${clause} order by received_at desc, id`).all(...args) as Array<{ doc: string }>)
+        .map((r) => this.m(r.doc))
+        .filter((m) => JSON.stringify(m).toLowerCase().includes(text));
+      const offset = filter.offset ?? 0;
+      return { total: all.length, items: all.slice(offset, offset + (filter.limit ?? 50)) };
+    }
     const total = (this.db.prepare(`select count(*) as n from journal_message ${clause}`).get(...args) as { n: number }).n;
     const rows = this.db
       .prepare(`select doc from journal_message ${clause} order by received_at desc, id limit ? offset ?`)
       .all(...args, filter.limit ?? 50, filter.offset ?? 0) as Array<{ doc: string }>;
-    return { total, items: rows.map((r) => JSON.parse(r.doc)) };
+    return { total, items: rows.map((r) => this.m(r.doc)) };
   }
 
   async receivedMessages(instance: string): Promise<MessageRecord[]> {
-    return (this.statements.received.all(instance) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+    return (this.statements.received.all(instance) as Array<{ doc: string }>).map((r) => this.m(r.doc));
   }
 
   async commit(change: Change): Promise<void> {
     const apply = (c: Change) => {
       for (const message of c.messages ?? []) {
-        const result = this.statements.updateMessage.run({ id: message.id, status: message.status, instance: message.instance, doc: JSON.stringify(message), previous: message.version - 1 });
+        const result = this.statements.updateMessage.run({ id: message.id, status: message.status, instance: message.instance, doc: JSON.stringify(this.codec.sealMessage(message)), previous: message.version - 1 });
         if (result.changes !== 1) throw new ConflictError(`message ${message.id} changed meanwhile (expected version ${message.version - 1})`);
       }
       for (const d of c.deliveries ?? []) {
@@ -251,13 +272,13 @@ export class SqliteJournalStore implements JournalStore {
           owner: d.owner ?? null,
           version: d.version,
           previous: d.version - 1,
-          doc: JSON.stringify(d),
+          doc: JSON.stringify(this.codec.sealDelivery(d)),
         };
         const result = d.version === 1 ? this.statements.insertDelivery.run(row) : this.statements.updateDelivery.run(row);
         if (result.changes !== 1) throw new ConflictError(`delivery ${d.id} changed meanwhile (expected version ${d.version - 1})`);
       }
       for (const a of c.audit ?? []) {
-        this.statements.insertAudit.run({ id: a.id, at: a.at, deliveryId: a.deliveryId ?? null, messageId: a.messageId ?? null, doc: JSON.stringify(a) });
+        this.statements.insertAudit.run({ id: a.id, at: a.at, deliveryId: a.deliveryId ?? null, messageId: a.messageId ?? null, doc: JSON.stringify(this.codec.sealAudit(a)) });
       }
     };
     await this.write(() => apply(change));
@@ -269,7 +290,7 @@ export class SqliteJournalStore implements JournalStore {
 
   async getDelivery(id: string): Promise<DeliveryRecord | undefined> {
     const row = this.statements.delivery.get(id) as { doc: string } | undefined;
-    return row ? JSON.parse(row.doc) : undefined;
+    return row ? this.d(row.doc) : undefined;
   }
 
   async listDeliveries(filter: DeliveryFilter): Promise<Page<DeliveryRecord>> {
@@ -282,20 +303,26 @@ export class SqliteJournalStore implements JournalStore {
     if (filter.messageId) where.add('d.message_id = ?', filter.messageId);
     if (filter.from !== undefined) where.add('d.updated_at >= ?', filter.from);
     if (filter.to !== undefined) where.add('d.updated_at <= ?', filter.to);
-    if (filter.text) {
-      where.add("(d.doc like ? escape '\\' or m.doc like ? escape '\\')", likePattern(filter.text), likePattern(filter.text));
-    }
     const clause = `from journal_delivery d left join journal_message m on m.id = d.message_id ${where.sql()}`;
     const args = where.args;
+    if (filter.text) {
+      // Payloads are sealed: the text is looked for in the opened documents, newest first.
+      const text = filter.text.toLowerCase();
+      const all = (this.db.prepare(`select d.doc as doc, m.doc as mdoc ${clause} order by d.updated_at desc, d.id`).all(...args) as Array<{ doc: string; mdoc: string | null }>)
+        .filter((r) => JSON.stringify(this.d(r.doc)).toLowerCase().includes(text) || (r.mdoc !== null && JSON.stringify(this.m(r.mdoc)).toLowerCase().includes(text)))
+        .map((r) => this.d(r.doc));
+      const offset = filter.offset ?? 0;
+      return { total: all.length, items: all.slice(offset, offset + (filter.limit ?? 50)) };
+    }
     const total = (this.db.prepare(`select count(*) as n ${clause}`).get(...args) as { n: number }).n;
     const rows = this.db
       .prepare(`select d.doc as doc ${clause} order by d.updated_at desc, d.id limit ? offset ?`)
       .all(...args, filter.limit ?? 50, filter.offset ?? 0) as Array<{ doc: string }>;
-    return { total, items: rows.map((r) => JSON.parse(r.doc)) };
+    return { total, items: rows.map((r) => this.d(r.doc)) };
   }
 
   private byKey(target: string, key: string): DeliveryRecord[] {
-    return (this.statements.byKey.all(target, key) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+    return (this.statements.byKey.all(target, key) as Array<{ doc: string }>).map((r) => this.d(r.doc));
   }
 
   async deliveriesOfKey(target: string, key: string): Promise<DeliveryRecord[]> {
@@ -311,11 +338,11 @@ export class SqliteJournalStore implements JournalStore {
   }
 
   async dueDeliveries(now: number, limit: number): Promise<DeliveryRecord[]> {
-    return (this.statements.due.all(now, limit) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+    return (this.statements.due.all(now, limit) as Array<{ doc: string }>).map((r) => this.d(r.doc));
   }
 
   async inFlightDeliveries(owner: string): Promise<DeliveryRecord[]> {
-    return (this.statements.inFlight.all(owner) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+    return (this.statements.inFlight.all(owner) as Array<{ doc: string }>).map((r) => this.d(r.doc));
   }
 
   async counts(): Promise<Counts> {
@@ -329,12 +356,12 @@ export class SqliteJournalStore implements JournalStore {
 
   async appendHops(hops: Hop[]): Promise<void> {
     await this.write(() => {
-      for (const hop of hops) this.statements.insertHop.run(hop.messageId, hop.startedAt, JSON.stringify(hop));
+      for (const hop of hops) this.statements.insertHop.run(hop.messageId, hop.startedAt, JSON.stringify(this.codec.sealHop(hop)));
     });
   }
 
   async hops(messageId: string): Promise<Hop[]> {
-    return (this.statements.hops.all(messageId) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+    return (this.statements.hops.all(messageId) as Array<{ doc: string }>).map((r) => this.codec.openHop(JSON.parse(r.doc)));
   }
 
   async listAudit(filter: { deliveryId?: string; messageId?: string; limit?: number }): Promise<AuditRecord[]> {
@@ -344,7 +371,7 @@ export class SqliteJournalStore implements JournalStore {
     const rows = this.db
       .prepare(`select doc from journal_audit ${where.sql(' or ')} order by at desc limit ?`)
       .all(...where.args, filter.limit ?? 200) as Array<{ doc: string }>;
-    return rows.map((r) => JSON.parse(r.doc));
+    return rows.map((r) => this.a(r.doc));
   }
 
   async prune(before: number): Promise<number> {
@@ -358,6 +385,103 @@ export class SqliteJournalStore implements JournalStore {
       this.db.prepare(`delete from journal_message where id in (${orphans})`).run(before);
       return gone;
     });
+  }
+
+  async purge(cutoffs: RetentionCutoffs, pseudonymise: (a: AuditRecord) => AuditRecord): Promise<PurgeReport> {
+    const settledStatuses = prunableStatuses.map((s) => `'${s}'`).join(',');
+    // In chunks, each its own group commit: a run over a large journal never holds the file
+    // for long, and the hub's own writes go in between.
+    const CHUNK = 1000;
+    const report: PurgeReport = { settled: 0, discarded: 0, refused: 0, messages: 0, auditPseudonymised: 0 };
+    const kinds: Array<{ kind: 'settled' | 'discarded' | 'refused'; where: string; before: number }> = [
+      { kind: 'settled', where: `status in (${settledStatuses})`, before: cutoffs.settled },
+      { kind: 'discarded', where: "status = 'discarded' and target <> 'hub'", before: cutoffs.discarded },
+      { kind: 'refused', where: "status = 'discarded' and target = 'hub'", before: cutoffs.refused },
+    ];
+    // updated_at first: the (status, updated_at) index finds what is due without reading the
+    // rest of the table (a settled delivery's last change is its settling).
+    const pick = (where: string) =>
+      this.db.prepare(`select id, message_id from journal_delivery where ${where} and updated_at < @before and coalesce(settled_at, updated_at) < @before limit ${CHUNK}`);
+    const deleteDelivery = this.db.prepare('delete from journal_delivery where id = ?');
+    const hasDelivery = this.db.prepare('select 1 from journal_delivery where message_id = ? limit 1');
+    const deleteHops = this.db.prepare('delete from journal_hop where message_id = ?');
+    const deleteMessage = this.db.prepare("delete from journal_message where id = ? and status = 'routed'");
+    for (const { kind, where, before } of kinds) {
+      const select = pick(where);
+      for (;;) {
+        const done = await this.write(() => {
+          const rows = select.all({ before }) as Array<{ id: string; message_id: string }>;
+          const messages = new Set<string>();
+          for (const r of rows) {
+            deleteDelivery.run(r.id);
+            messages.add(r.message_id);
+          }
+          let gone = 0;
+          for (const id of messages) {
+            if (hasDelivery.get(id)) continue;
+            deleteHops.run(id);
+            gone += deleteMessage.run(id).changes;
+          }
+          report[kind] += rows.length;
+          report.messages += gone;
+          return rows.length < CHUNK;
+        });
+        if (done) break;
+      }
+    }
+    // Messages routed long ago that never had a delivery (a journey that reached none).
+    report.messages += await this.write(() => {
+      const orphans = `select id from journal_message m where received_at < ? and status = 'routed'
+        and not exists (select 1 from journal_delivery d where d.message_id = m.id)`;
+      this.db.prepare(`delete from journal_hop where message_id in (${orphans})`).run(cutoffs.settled);
+      return this.db.prepare(`delete from journal_message where id in (${orphans})`).run(cutoffs.settled).changes;
+    });
+    const oldAudit = this.db.prepare("select doc from journal_audit where at < ? and json_extract(doc, '$.pseudonymisedAt') is null limit 1000");
+    const updateAudit = this.db.prepare('update journal_audit set doc = ? where id = ?');
+    for (;;) {
+      const n = await this.write(() => {
+        const rows = oldAudit.all(cutoffs.audit) as Array<{ doc: string }>;
+        for (const r of rows) {
+          const a = pseudonymise(this.a(r.doc));
+          updateAudit.run(JSON.stringify(this.codec.sealAudit(a)), a.id);
+        }
+        return rows.length;
+      });
+      report.auditPseudonymised += n;
+      if (n < 1000) break;
+    }
+    return report;
+  }
+
+  async erase(erasure: ErasureRecord, audit: AuditRecord[]): Promise<void> {
+    await this.write(() => {
+      const marked = this.db.prepare('insert or replace into journal_erased (record_id, erasure_id) values (?, ?)');
+      for (const id of erasure.deliveryIds) {
+        this.db.prepare('delete from journal_delivery where id = ?').run(id);
+        marked.run(id, erasure.id);
+      }
+      for (const id of erasure.messageIds) {
+        this.db.prepare('delete from journal_hop where message_id = ?').run(id);
+        this.db.prepare('delete from journal_message where id = ?').run(id);
+        marked.run(id, erasure.id);
+      }
+      const upsert = this.db.prepare(
+        'insert into journal_audit (id, at, delivery_id, message_id, doc) values (@id, @at, @deliveryId, @messageId, @doc) on conflict(id) do update set doc = excluded.doc',
+      );
+      for (const a of audit) upsert.run({ id: a.id, at: a.at, deliveryId: a.deliveryId ?? null, messageId: a.messageId ?? null, doc: JSON.stringify(this.codec.sealAudit(a)) });
+      this.db.prepare('insert into journal_erasure (id, at, doc) values (?, ?, ?)').run(erasure.id, erasure.at, JSON.stringify(erasure));
+    });
+    // The WAL still holds the pages as they were before: copied back into the file and emptied.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  async erasureOf(recordId: string): Promise<ErasureRecord | undefined> {
+    const row = this.db.prepare('select e.doc from journal_erased x join journal_erasure e on e.id = x.erasure_id where x.record_id = ?').get(recordId) as { doc: string } | undefined;
+    return row ? JSON.parse(row.doc) : undefined;
+  }
+
+  async listErasures(limit = 200): Promise<ErasureRecord[]> {
+    return (this.db.prepare('select doc from journal_erasure order by at desc limit ?').all(limit) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
   }
 
   async withKeyLock<T>(lockName: string, work: () => Promise<T>): Promise<T> {

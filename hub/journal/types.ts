@@ -159,7 +159,7 @@ export interface Hop {
   error?: string;
 }
 
-export type AuditAction = 'replay' | 'replay-edited' | 'discard';
+export type AuditAction = 'replay' | 'replay-edited' | 'discard' | 'erase';
 
 export interface AuditRecord {
   id: string;
@@ -170,6 +170,49 @@ export interface AuditRecord {
   deliveryId?: string;
   messageId?: string;
   detail?: Record<string, unknown>;
+  /** Set once its personal data (who, why) was pseudonymised: after the audit retention
+   * period, or when the person it was about was erased. */
+  pseudonymisedAt?: number;
+}
+
+/** Where each kind of record's retention period ends: records settled or closed before these times go. */
+export interface RetentionCutoffs {
+  /** Delivered, skipped and superseded deliveries (settled before this), and their messages. */
+  settled: number;
+  /** Dead letters closed by a person (discarded) at a target. */
+  discarded: number;
+  /** What the hub refused or failed before any delivery (target "hub"), once closed. */
+  refused: number;
+  /** Audit records older than this have their personal data pseudonymised (they are kept). */
+  audit: number;
+}
+
+/** What a retention run removed. */
+export interface PurgeReport {
+  settled: number;
+  discarded: number;
+  refused: number;
+  messages: number;
+  auditPseudonymised: number;
+}
+
+/**
+ * The tombstone an erasure leaves: which records were erased, when, by whom and why, and a
+ * pseudonym of the person (no name, no contact id). A replay or a late answer for one of
+ * these records finds it and is refused instead of re-creating the person's data.
+ */
+export interface ErasureRecord {
+  id: string;
+  at: number;
+  actor: string;
+  reason: string;
+  /** A keyed pseudonym of the person's contact id or other identifier. */
+  subject: string;
+  messageIds: string[];
+  deliveryIds: string[];
+  crossReferences: number;
+  /** Open work erased with force: delivery ids and their status then. */
+  forced?: Array<{ deliveryId: string; status: DeliveryStatus }>;
 }
 
 export interface DeliveryFilter {
@@ -276,6 +319,19 @@ export interface JournalStore {
    * messages older than that with no delivery left, and their hops. Never dead letters
    * or audit records. Returns how many deliveries went. */
   prune(before: number): Promise<number>;
+
+  /** A retention run: removes what each kind's period allows, never an open delivery, and
+   * pseudonymises audit records past theirs. Messages go once no delivery of theirs is left. */
+  purge(cutoffs: RetentionCutoffs, pseudonymise: (a: AuditRecord) => AuditRecord): Promise<PurgeReport>;
+  /**
+   * Erases a person: deletes the messages and deliveries named (with their hops and index
+   * entries), rewrites the given audit records (pseudonymised) and adds `audit`, and keeps
+   * the tombstone, all in one step.
+   */
+  erase(erasure: ErasureRecord, audit: AuditRecord[]): Promise<void>;
+  /** The erasure that removed a message or a delivery, if one did. */
+  erasureOf(recordId: string): Promise<ErasureRecord | undefined>;
+  listErasures(limit?: number): Promise<ErasureRecord[]>;
 
   /** Runs `work` while holding the (target, key) order gate's lock across instances. */
   withKeyLock<T>(lockName: string, work: () => Promise<T>): Promise<T>;

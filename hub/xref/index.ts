@@ -3,6 +3,23 @@ import type Redis from 'ioredis';
 
 export type { System, CrossReference, CrossReferenceStore, FoundWhere } from '../../adapters/people/cross-references';
 import { recordKey, type System, type CrossReference, type CrossReferenceStore, type FoundWhere } from '../../adapters/people/cross-references';
+import type { PersonalDataCodec } from '../journal/sealing';
+
+/**
+ * Where and as whom a record was found names the person (surname, forename): sealed with
+ * the hub's data key when one is given (the UPRN stays in clear: the address index uses it).
+ */
+function sealWhere(codec: PersonalDataCodec | undefined, where: FoundWhere): unknown {
+  return codec ? codec.seal(where) : where;
+}
+
+function openWhere(codec: PersonalDataCodec | undefined, stored: unknown): FoundWhere | undefined {
+  if (typeof stored === 'string' && stored.startsWith('enc1:')) {
+    if (!codec) throw new Error('cross-references: a sealed record needs the hub\'s data key');
+    return codec.open(stored) as FoundWhere;
+  }
+  return stored as FoundWhere | undefined;
+}
 
 export class SqliteCrossReferences implements CrossReferenceStore {
   private readonly getOne;
@@ -11,7 +28,10 @@ export class SqliteCrossReferences implements CrossReferenceStore {
   private readonly byRecord;
   private readonly byAddress;
 
-  constructor(db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly codec?: PersonalDataCodec,
+  ) {
     db.exec(`create table if not exists cross_reference (
       contact_id text not null, system text not null, ids text not null, found_at text not null,
       primary key (contact_id, system))`);
@@ -32,21 +52,21 @@ export class SqliteCrossReferences implements CrossReferenceStore {
     this.byAddress = db.prepare(`select ${fields} from cross_reference where system = ? and found_uprn = ? order by found_at`);
   }
 
-  private static row(r: any): CrossReference {
-    return { contactId: r.contact_id, system: r.system, ids: JSON.parse(r.ids), foundAt: r.found_at, ...(r.found_where ? { where: JSON.parse(r.found_where) } : {}) };
-  }
+  private row = (r: any): CrossReference => {
+    return { contactId: r.contact_id, system: r.system, ids: JSON.parse(r.ids), foundAt: r.found_at, ...(r.found_where ? { where: openWhere(this.codec, JSON.parse(r.found_where)) } : {}) };
+  };
 
   async find(contactId: string, system: System) {
     const r = this.getOne.get(contactId, system);
-    return r ? SqliteCrossReferences.row(r) : undefined;
+    return r ? this.row(r) : undefined;
   }
 
   async remember(contactId: string, system: System, ids: Record<string, string>, where?: FoundWhere) {
-    this.upsert.run(contactId, system, JSON.stringify(ids), new Date().toISOString(), recordKey(ids), where ? JSON.stringify(where) : null, where?.uprn ?? null);
+    this.upsert.run(contactId, system, JSON.stringify(ids), new Date().toISOString(), recordKey(ids), where ? JSON.stringify(sealWhere(this.codec, where)) : null, where?.uprn ?? null);
   }
 
   async all(contactId: string) {
-    return this.listFor.all(contactId).map(SqliteCrossReferences.row);
+    return this.listFor.all(contactId).map(this.row);
   }
 
   async owner(system: System, ids: Record<string, string>) {
@@ -54,7 +74,11 @@ export class SqliteCrossReferences implements CrossReferenceStore {
   }
 
   async foundAt(system: System, uprn: string) {
-    return this.byAddress.all(system, uprn).map(SqliteCrossReferences.row);
+    return this.byAddress.all(system, uprn).map(this.row);
+  }
+
+  async forget(contactId: string) {
+    return this.db.prepare('delete from cross_reference where contact_id = ?').run(contactId).changes;
   }
 }
 
@@ -81,16 +105,22 @@ export class RedisCrossReferences implements CrossReferenceStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'hub:xref:',
+    private readonly codec?: PersonalDataCodec,
   ) {}
+
+  private parse(contactId: string, system: System, raw: string): CrossReference {
+    const { where, ...rest } = JSON.parse(raw);
+    return { contactId, system, ...rest, ...(where !== undefined ? { where: openWhere(this.codec, where) } : {}) };
+  }
 
   async find(contactId: string, system: System) {
     const raw = await this.redis.hget(this.prefix + contactId, system);
-    return raw ? { contactId, system, ...JSON.parse(raw) } : undefined;
+    return raw ? this.parse(contactId, system, raw) : undefined;
   }
 
   async remember(contactId: string, system: System, ids: Record<string, string>, where?: FoundWhere) {
     const multi = this.redis.multi();
-    multi.hset(this.prefix + contactId, system, JSON.stringify({ ids, foundAt: new Date().toISOString(), ...(where ? { where } : {}) }));
+    multi.hset(this.prefix + contactId, system, JSON.stringify({ ids, foundAt: new Date().toISOString(), ...(where ? { where: sealWhere(this.codec, where) } : {}) }));
     multi.set(`${this.prefix}~record:${system}:${recordKey(ids)}`, contactId, 'NX');
     if (where) multi.sadd(`${this.prefix}~at:${system}:${where.uprn}`, contactId);
     await multi.exec();
@@ -100,7 +130,7 @@ export class RedisCrossReferences implements CrossReferenceStore {
     const fields = await this.redis.hgetall(this.prefix + contactId);
     return Object.keys(fields)
       .sort()
-      .map((system) => ({ contactId, system: system as System, ...JSON.parse(fields[system]) }));
+      .map((system) => this.parse(contactId, system as System, fields[system]));
   }
 
   async owner(system: System, ids: Record<string, string>) {
@@ -111,5 +141,20 @@ export class RedisCrossReferences implements CrossReferenceStore {
     const contacts = await this.redis.smembers(`${this.prefix}~at:${system}:${uprn}`);
     const found = await Promise.all(contacts.sort().map((c) => this.find(c, system)));
     return found.filter((x): x is CrossReference => !!x && x.where?.uprn === uprn);
+  }
+
+  async forget(contactId: string) {
+    const found = await this.all(contactId);
+    if (!found.length) return 0;
+    const multi = this.redis.multi();
+    for (const x of found) {
+      // The reverse entry goes only while it still names this contact (first found wins).
+      const record = `${this.prefix}~record:${x.system}:${recordKey(x.ids)}`;
+      if ((await this.redis.get(record)) === contactId) multi.del(record);
+      if (x.where) multi.srem(`${this.prefix}~at:${x.system}:${x.where.uprn}`, contactId);
+    }
+    multi.del(this.prefix + contactId);
+    await multi.exec();
+    return found.length;
   }
 }

@@ -405,7 +405,7 @@ describe('the error contract (adapters/errors.ts)', () => {
 
     it('a lookup without a surname, a previous UPRN or a contact id is permanent, and calls nobody', async () => {
       const calls: string[] = [];
-      const xref: CrossReferenceStore = { find: async () => undefined, remember: async () => undefined, all: async () => [], owner: async () => undefined, foundAt: async () => [] };
+      const xref: CrossReferenceStore = { find: async () => undefined, remember: async () => undefined, all: async () => [], owner: async () => undefined, foundAt: async () => [], forget: async () => 0 };
       const call = async (operation: string) => {
         calls.push(operation);
         return {};

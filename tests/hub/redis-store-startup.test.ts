@@ -14,7 +14,7 @@ import { startOwnRedis, type OwnRedis } from '../support/redis-server';
 
 /** A valid bcrypt hash that is not the demo one (production refuses the demo password). */
 const USERS = 'ops:developer:$2b$10$abcdefghijklmnopqrstuuJ2p8m8c5cWcN6nb0H0oH5oK2hB9rT6a';
-const PRODUCTION = { HUB_PROFILE: 'production', HUB_CREDENTIAL_SECRET: 'x'.repeat(32), HUB_USERS: USERS };
+const PRODUCTION = { HUB_PROFILE: 'production', HUB_CREDENTIAL_SECRET: 'x'.repeat(32), HUB_USERS: USERS, HUB_DATA_KEY: Buffer.alloc(32, 7).toString('base64') };
 
 /** Folders the tests made, removed at the end. */
 const made: string[] = [];

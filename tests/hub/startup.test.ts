@@ -179,4 +179,10 @@ describe('production profile', function () {
     assert.strictEqual(code, 1);
     assert.match(output, /configuration error: HUB_USERS is required/);
   });
+  it('refuses to start without a data key (personal data is encrypted at rest)', async () => {
+    const users = 'ann:dpo:$2b$10$abcdefghijklmnopqrstuuJ2p8m8c5cWcN6nb0H0oH5oK2hB9rT6a';
+    const { code, output } = await expectHubToRefuse({ HUB_PROFILE: 'production', HUB_CREDENTIAL_SECRET: 'x'.repeat(32), HUB_USERS: users });
+    assert.strictEqual(code, 1);
+    assert.match(output, /configuration error: HUB_DATA_KEY is required in the production profile/);
+  });
 });

@@ -11,7 +11,7 @@ const USERS = 'ops:developer:$2b$10$abcdefghijklmnopqrstuuJ2p8m8c5cWcN6nb0H0oH5o
 function configFor(url: string, env: Record<string, string> = {}) {
   return loadConfig({ HUB_STORE: 'redis', REDIS_URL: url, ...env });
 }
-const production = { HUB_PROFILE: 'production', HUB_CREDENTIAL_SECRET: 'x'.repeat(32), HUB_USERS: USERS };
+const production = { HUB_PROFILE: 'production', HUB_CREDENTIAL_SECRET: 'x'.repeat(32), HUB_USERS: USERS, HUB_DATA_KEY: Buffer.alloc(32, 7).toString('base64') };
 
 /** A log that keeps its lines, to assert what the start-up check said. */
 function recordingLog() {
