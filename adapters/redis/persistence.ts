@@ -86,16 +86,19 @@ export async function redisPersistence(redis: Redis): Promise<RedisPersistence> 
   let configProblem: string;
   try {
     const appendonly = await configValue(redis, 'appendonly');
-    if (appendonly === undefined) throw Object.assign(new Error('CONFIG GET appendonly answered nothing'), { name: 'ReplyError' });
-    const aof = appendonly === 'yes';
-    const appendfsync = fsyncOf(await configValue(redis, 'appendfsync'));
-    const save = await configValue(redis, 'save');
-    return result({
-      aof,
-      ...(appendfsync ? { appendfsync } : {}),
-      ...(save !== undefined ? { rdbOnly: !aof && save.trim() !== '' } : {}),
-      source: 'config',
-    });
+    if (appendonly !== undefined) {
+      const aof = appendonly === 'yes';
+      const appendfsync = fsyncOf(await configValue(redis, 'appendfsync'));
+      const save = await configValue(redis, 'save');
+      return result({
+        aof,
+        ...(appendfsync ? { appendfsync } : {}),
+        ...(save !== undefined ? { rdbOnly: !aof && save.trim() !== '' } : {}),
+        source: 'config',
+      });
+    }
+    // Answered, but without the setting (a proxy that filters CONFIG): as if refused.
+    configProblem = 'CONFIG GET appendonly answered nothing';
   } catch (err) {
     if (!isReplyError(err)) return result({ aof: false, source: 'unknown', problem: (err as Error).message });
     configProblem = (err as Error).message;
@@ -103,7 +106,7 @@ export async function redisPersistence(redis: Redis): Promise<RedisPersistence> 
   try {
     const fields = infoFields((await redis.call('INFO', 'persistence')) as string);
     const enabled = fields.get('aof_enabled');
-    if (enabled === undefined) throw new Error('INFO persistence has no aof_enabled');
+    if (enabled === undefined) return result({ aof: false, source: 'unknown', problem: `CONFIG refused (${configProblem}); INFO: INFO persistence has no aof_enabled` });
     return result({ aof: enabled === '1', source: 'info', problem: `CONFIG refused (${configProblem})` });
   } catch (err) {
     return result({ aof: false, source: 'unknown', problem: `CONFIG refused (${configProblem}); INFO: ${(err as Error).message}` });
