@@ -54,7 +54,7 @@ export interface HubStores {
 export function openStores(config: HubConfig): HubStores {
   const health = new HealthChecks();
   // HUB_MAPPINGS_COMPILED=off runs every mapping on the jsonata interpreter (to compare, or to rule the compiler out).
-  const mappings = new MappingLibrary({ mappingsDir: config.paths.mappings, recheckMs: 1000, compile: process.env.HUB_MAPPINGS_COMPILED !== 'off' });
+  const mappings = new MappingLibrary({ mappingsDir: config.paths.mappings, recheckMs: 1000, compile: config.compileMappings });
   const journalMetrics = new JournalMetrics();
   const settings = config.journal;
   let journalStore: JournalStore;

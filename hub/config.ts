@@ -76,6 +76,8 @@ export interface HubConfig {
   journal: JournalSettings;
   /** The repository's folders: nodes resolve relative file names (WSDLs) against root. */
   paths: { root: string; mappings: string };
+  /** HUB_MAPPINGS_COMPILED: mappings run compiled to JavaScript (on) or on the jsonata interpreter (off). */
+  compileMappings: boolean;
 }
 
 export class ConfigError extends Error {
@@ -140,6 +142,13 @@ export function flowEnvironment(): Readonly<Record<string, string | undefined>> 
 /** `npm run reconcile` against a running hub: HUB_URL, with a support or developer login. */
 export function reconcileClientSettings(env: NodeJS.ProcessEnv = process.env): { hubUrl?: string; username?: string; password?: string } {
   return { hubUrl: env.HUB_URL || undefined, username: env.HUB_USER || undefined, password: env.HUB_PASSWORD || undefined };
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  throw new ConfigError(`${name} must be on or off, got "${raw}"`);
 }
 
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -255,5 +264,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     logLevel: env.HUB_LOG_LEVEL || 'info',
     journal: loadJournalSettings(env),
     paths: { root: repoRoot, mappings: mappingsDir },
+    compileMappings: onOff(env, 'HUB_MAPPINGS_COMPILED', true),
   };
 }
