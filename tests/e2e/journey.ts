@@ -547,7 +547,9 @@ export async function runChangeOfAddressJourney(options: JourneyOptions): Promis
   } finally {
     finishing = true;
     for (const h of [hub, ...others]) await Promise.race([h?.stop().catch(() => undefined), sleep(20000).then(() => h?.stop('SIGKILL'))]);
-    await ownRedis?.stop().catch(() => undefined);
+    // E2E_KEEP: the journal stays readable in the run's own Redis (stop it by hand).
+    if (process.env.E2E_KEEP && ownRedis) log(`kept the journal in ${ownRedis.url} (prefix ${runId}:journal:)`);
+    else await ownRedis?.stop().catch(() => undefined);
     if (instances === 2 && !process.env.E2E_KEEP) {
       const redis = new Redis(REDIS_URL);
       for (;;) {
