@@ -19,6 +19,7 @@ import { PersonalData } from './privacy/people';
 import { describeRetention, runRetention } from './privacy/retention';
 import { reconciliationApi } from './api/reconciliation-api';
 import { caseReconciliationApi } from './api/case-reconciliation-api';
+import { peopleApi } from './api/people-api';
 import { consolePage } from './console/page';
 
 /** Where webhook nodes (govuk-pay-in) listen: their bodies reach them as the raw bytes. */
@@ -189,6 +190,7 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
       log: (message) => RED.log.info(`council-hub: ${message}`),
     }),
   );
+  RED.httpAdmin.use('/api/console', peopleApi({ read: look, write: act }, { journal: stores.journal, crossReferences: stores.crossReferences, environment: flowEnvironment }));
   RED.httpAdmin.use('/api/console', caseReconciliationApi(look, { journal: stores.journalStore, mappings: stores.mappings, environment: flowEnvironment }));
   RED.httpAdmin.use('/api/console', reconciliationApi(look, { journal: stores.journalStore, crossReferences: stores.crossReferences, environment: flowEnvironment, accessLog: stores.accessLog }));
   app.use('/console', consolePage());

@@ -46,6 +46,12 @@ export interface AmqpDeadLetter {
   reason: string;
   /** false when the reason could not be attached and the broker dead-lettered it (x-death only). */
   withReason: boolean;
+  /** The body as it came, so that the hub can keep it where support sees it (the console). */
+  content: Buffer;
+  headers: Record<string, unknown>;
+  /** The message id the dead-lettered copy carries (the sender's, or one the hub gave it). */
+  deadLetterId: string;
+  at: string;
 }
 
 /** Headers the consumer adds to a dead-lettered message. */
@@ -164,6 +170,7 @@ export class AmqpConsumer extends ChannelOwner {
     const { properties, fields } = message;
     const messageId = properties.messageId ?? randomUUID();
     let withReason = true;
+    const at = new Date().toISOString();
     try {
       const { confirmed } = tracker.publish(this.topology.deadLetterExchange, fields.routingKey, message.content, {
         messageId,
@@ -179,7 +186,7 @@ export class AmqpConsumer extends ChannelOwner {
           [DEAD_LETTER_HEADERS.queue]: this.topology.queue,
           [DEAD_LETTER_HEADERS.exchange]: fields.exchange,
           [DEAD_LETTER_HEADERS.routingKey]: fields.routingKey,
-          [DEAD_LETTER_HEADERS.at]: new Date().toISOString(),
+          [DEAD_LETTER_HEADERS.at]: at,
         },
       });
       await confirmed;
@@ -198,6 +205,10 @@ export class AmqpConsumer extends ChannelOwner {
       routingKey: fields.routingKey,
       reason,
       withReason,
+      content: message.content,
+      headers: { ...(properties.headers ?? {}) },
+      deadLetterId: messageId,
+      at,
     } satisfies AmqpDeadLetter);
   }
 }
