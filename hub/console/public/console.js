@@ -35,6 +35,8 @@
     if (p.data) Object.keys(p.data).forEach(function (k) { node.setAttribute('data-' + k, String(p.data[k])); });
     if (p.type) node.type = p.type;
     if (p.onclick) node.addEventListener('click', p.onclick);
+    // A payload box may scroll: keyboard users must be able to reach it (WCAG 2.1.1).
+    if (tag === 'pre') node.tabIndex = 0;
     for (var i = 2; i < arguments.length; i++) append(node, arguments[i]);
     return node;
   }
@@ -389,6 +391,7 @@
       api('GET', '/counts').then(showCounts),
       api('GET', '/failure-groups').then(function (r) { showGroups(r.groups); }),
       loadDeliveries(),
+      loadInbound(),
     ]).catch(reportFailure);
   }
 
@@ -509,6 +512,8 @@
     if (!audit || !audit.length) append($('detail-audit'), el('tbody', {}, el('tr', {}, el('td', { text: 'Nobody has replayed or discarded this yet.' }))));
 
     prepareActions(d, message, keepResult);
+    prepareResolve(d);
+    detailLinks(d, message);
   }
 
   // ---- actions on one delivery ---------------------------------------------------------------
@@ -605,6 +610,188 @@
       });
   }
 
+
+  // ---- people, cases, inbound failures -------------------------------------------------------
+
+  /** Keys of these targets are not people (a case, a payment, a message at the door). */
+  var NOT_PEOPLE = ['crm', 'hub', 'finance'];
+
+  function personButton(contactId, label) {
+    return el('button', { type: 'button', className: 'link', text: label || contactId, data: { person: contactId }, onclick: function () { openPerson(contactId); } });
+  }
+
+  function caseButton(key) {
+    return el('button', { type: 'button', className: 'link', text: key, data: { 'case': key }, onclick: function () { openCase(key); } });
+  }
+
+  function searchPeople(event) {
+    event.preventDefault();
+    var q = $('person-q').value.trim();
+    if (!q) return;
+    api('GET', '/people?q=' + encodeURIComponent(q))
+      .then(function (r) {
+        fill($('person-results'), r.people.map(function (p) {
+          return el('li', {}, personButton(p.contactId, (p.name ? p.name + ' ' : '') + '(' + p.contactId + ')'), p.lastSeen ? ' last change ' + when(p.lastSeen) : '');
+        }));
+        show($('person-results-empty'), r.people.length === 0);
+      })
+      .catch(reportFailure);
+  }
+
+  function verdictTable(reconciliation) {
+    if (!reconciliation) return el('p', { className: 'hint', text: 'Not known.' });
+    if (reconciliation.error && !reconciliation.systems) return el('p', { className: 'hint', text: reconciliation.error });
+    var t = el('table', { className: 'grid' });
+    table(t, ['system', 'verdict', 'address held', 'why', 'delivery'], (reconciliation.systems || []).map(function (f) {
+      return [f.system, f.verdict, f.address || '', f.detail || '', f.delivery ? [statusBadge(f.delivery.status), ' ', openButton(f.delivery.id, 'open')] : ''];
+    }));
+    return [reconciliation.crmAddress ? el('p', {}, 'The CRM holds: ', el('strong', { text: reconciliation.crmAddress })) : '', reconciliation.error ? el('p', { className: 'error-text', text: reconciliation.error }) : '', t];
+  }
+
+  function timelineRows(timeline) {
+    return timeline.map(function (t) {
+      var m = t.message;
+      return [
+        when(m.receivedAt),
+        m.source,
+        m.sourceMessageId || '',
+        el('span', {}, t.deliveries.map(function (d) {
+          return el('span', { className: 'delivery-chip' }, d.target + ' ', statusBadge(d.status), ' ', openButton(d.id, 'open'), d.case ? [' case ', caseButton(d.case)] : '', ' ');
+        })),
+      ];
+    });
+  }
+
+  function openPerson(contactId) {
+    return api('GET', '/people/' + encodeURIComponent(contactId))
+      .then(function (p) {
+        show($('person'), true);
+        fill($('person-title'), (p.name || 'Person') + ' (' + p.contactId + ')');
+        fill($('person-summary'), fields([['CRM contact id', p.contactId], ['name', p.name]]));
+        fill($('person-systems'), verdictTable(p.reconciliation));
+        table($('person-xrefs'), ['system', 'their ids', 'found'], (p.crossReferences || []).map(function (x) {
+          return [x.system, Object.keys(x.ids || {}).map(function (k) { return k + ' ' + x.ids[k]; }).join(', '), x.foundAt || ''];
+        }));
+        fill($('person-cases'), p.cases.length ? p.cases.map(function (c) { return el('li', {}, caseButton(c)); }) : el('li', { className: 'hint', text: 'No case updates through the hub.' }));
+        table($('person-timeline'), ['received', 'from', 'sender\'s id', 'deliveries'], timelineRows(p.timeline));
+        $('person').focus();
+      })
+      .catch(function (err) {
+        if (err.status !== 401) notice('Could not open the person ' + contactId + ': ' + err.message, true);
+      });
+  }
+
+  function openCase(key) {
+    return api('GET', '/cases/' + encodeURIComponent(key))
+      .then(function (c) {
+        show($('case'), true);
+        fill($('case-title'), 'Case ' + c.key);
+        fill($('case-summary'), fields([['case', c.key], ['people', c.contactIds.length ? el('span', {}, c.contactIds.map(function (id) { return personButton(id); })) : 'none known']]));
+        table($('case-timeline'), ['received', 'from', 'sender\'s id', 'deliveries'], timelineRows(c.timeline));
+        $('case').focus();
+      })
+      .catch(function (err) {
+        if (err.status !== 401) notice('Could not open the case ' + key + ': ' + err.message, true);
+      });
+  }
+
+  function loadInbound() {
+    return api('GET', '/inbound-failures').then(function (r) {
+      table($('inbound'), ['received', 'what', 'reason', 'status', 'raw content', ''], r.items.map(function (f) {
+        var raw = typeof f.content === 'string' ? f.content : pretty(f.content);
+        return [
+          when(f.receivedAt),
+          f.kind,
+          el('span', { className: 'error-text', text: f.reason || '' }),
+          statusBadge(f.status),
+          el('pre', { className: 'payload raw', text: raw.length > 400 ? raw.slice(0, 400) + '…' : raw }),
+          openButton(f.deliveryId, 'Open to resubmit or discard'),
+        ];
+      }));
+      show($('inbound-empty'), r.items.length === 0);
+    });
+  }
+
+  /** A candidate in the council's words: an address, or a person with their ids. */
+  function describeCandidate(c) {
+    if (!c || typeof c !== 'object') return String(c);
+    var words = [];
+    ['saon', 'paon', 'street', 'streetDescription', 'locality', 'town', 'postTown', 'postcode'].forEach(function (k) { if (typeof c[k] === 'string' && c[k]) words.push(c[k]); });
+    if (!words.length && Array.isArray(c.lines)) words = c.lines.concat(c.postcode ? [c.postcode] : []);
+    if (!words.length) ['forename', 'surname', 'dateOfBirth'].forEach(function (k) { if (c[k]) words.push(c[k]); });
+    var ids = Object.keys(c).filter(function (k) { return /uprn|Id$|Ref$/.test(k) && (typeof c[k] === 'string' || typeof c[k] === 'number'); }).map(function (k) { return k + ' ' + c[k]; });
+    return words.join(', ') + (ids.length ? ' (' + ids.join(', ') + ')' : '');
+  }
+
+  function prepareResolve(d) {
+    var open = d.status === 'needs-attention';
+    show($('resolve'), open);
+    if (!open) return;
+    var candidates = Array.isArray(d.candidates) ? d.candidates : [];
+    var attention = d.resume && d.resume.msg && d.resume.msg.attention;
+    var isAddress = Boolean(attention && attention.property);
+    fill($('resolve-why'), d.reason || '');
+    fill($('resolve-candidates'), candidates.length
+      ? el('fieldset', { className: 'choices' }, el('legend', { text: 'Candidates' }), candidates.map(function (c, i) {
+        var input = el('input', { type: 'radio' });
+        input.name = 'resolve-choice';
+        input.value = String(i);
+        input.id = 'resolve-choice-' + i;
+        var label = el('label', { text: describeCandidate(c) });
+        label.htmlFor = input.id;
+        return el('div', { className: 'choice' }, input, ' ', label);
+      }))
+      : el('p', { className: 'hint', text: 'No candidates were found.' }));
+    show($('resolve-uprn-block'), isAddress);
+    $('resolve-uprn').value = '';
+  }
+
+  function resolveChoice() {
+    var id = state.open;
+    if (!id) return;
+    var reason = $('action-reason').value.trim();
+    if (!reason) {
+      actionError('Give a reason first (under Actions): every choice is audited.');
+      $('action-reason').focus();
+      return;
+    }
+    var body = { reason: reason };
+    var uprn = $('resolve-uprn').value.trim();
+    var picked = null;
+    Array.prototype.forEach.call(document.getElementsByName('resolve-choice'), function (r) { if (r.checked) picked = Number(r.value); });
+    if (uprn) {
+      if (!/^[0-9]{1,12}$/.test(uprn)) {
+        actionError('A UPRN is 1 to 12 digits. Nothing was sent.');
+        $('resolve-uprn').focus();
+        return;
+      }
+      body.uprn = uprn;
+    } else if (picked !== null) body.candidate = picked;
+    else {
+      actionError('Pick a candidate or type a UPRN first.');
+      return;
+    }
+    $('resolve-submit').disabled = true;
+    api('POST', '/deliveries/' + encodeURIComponent(id) + '/resolve', body)
+      .then(function (result) {
+        actionResult(['Chosen' + (result.uprn ? ': UPRN ' + result.uprn : '') + '. The message runs again' + (result.messageId ? ' (message ' + result.messageId + ')' : '') + '.']);
+        return loadAll().then(function () { return openDelivery(id, { keepResult: true }); });
+      })
+      .catch(function (err) {
+        if (err.status !== 401) actionError('The hub refused: ' + err.message);
+      })
+      .then(function () { $('resolve-submit').disabled = false; });
+  }
+
+  function detailLinks(d, message) {
+    var links = [];
+    if (NOT_PEOPLE.indexOf(d.target) < 0 && /^[A-Za-z0-9_-]{1,40}$/.test(d.key)) links.push(['person', personButton(d.key)]);
+    if (d.target === 'crm') links.push(['case', caseButton(d.key)]);
+    var contact = message && message.payload && message.payload.contact && message.payload.contact.contactId;
+    if (contact && NOT_PEOPLE.indexOf(d.target) >= 0) links.push(['person', personButton(String(contact))]);
+    fill($('detail-links'), links.length ? fields(links) : '');
+  }
+
   // ---- start -------------------------------------------------------------------------------
 
   function start() {
@@ -641,6 +828,10 @@
     $('discard').addEventListener('click', function () { act('discard'); });
     Array.prototype.forEach.call(document.getElementsByName('edit-from'), function (r) { r.addEventListener('change', loadEditedPayload); });
     window.addEventListener('hashchange', openFromHash);
+    $('person-search').addEventListener('submit', searchPeople);
+    $('person-close').addEventListener('click', function () { show($('person'), false); });
+    $('case-close').addEventListener('click', function () { show($('case'), false); });
+    $('resolve-submit').addEventListener('click', resolveChoice);
 
     if (sessionStorage.getItem(TOKEN)) {
       showConsole();

@@ -1,0 +1,242 @@
+import assert from 'assert';
+import fs from 'fs';
+import path from 'path';
+import { randomUUID } from 'crypto';
+import amqp from 'amqplib';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startHubProcess, login, HubProcess } from '../support/hub-process';
+import { launchChromium } from '../support/browser';
+import { repoRoot } from '../../hub/paths';
+import type { AuditRecord, DeliveryRecord, MessageRecord } from '../../hub/journal/types';
+import { writePeopleFlow, type PeopleFlow } from './people-flow';
+
+/**
+ * The console's people, inbound failures and needs-attention pages in Debian's Chromium,
+ * against a real hub process on the real RabbitMQ (a queue and exchange of the run's own,
+ * deleted afterwards). Each page is checked with axe-core (WCAG 2.2 AA: no violations) and
+ * kept as a screenshot in test-output/console/.
+ */
+const RABBITMQ_URL = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672';
+const PASSWORD = 'council-hub-demo';
+const SHOTS = path.join(repoRoot, 'test-output', 'console');
+const AXE = require.resolve('axe-core/axe.min.js');
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function event(contactId: string, firstName: string, lastName: string, newAddress: Record<string, unknown>) {
+  return { eventId: `evt-${randomUUID()}`, eventType: 'ContactAddressChanged', contact: { contactId, firstName, lastName }, newAddress };
+}
+
+describe('the console: people, inbound failures and needs attention, in Chromium', function () {
+  this.timeout(60000);
+  const run = randomUUID().slice(0, 8);
+  let flow: PeopleFlow;
+  let hub: HubProcess;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let token: string;
+  let connection: amqp.ChannelModel;
+  let channel: amqp.Channel;
+
+  async function api<T = any>(p: string, init: RequestInit = {}): Promise<T> {
+    const res = await fetch(`${hub.url}/api/console${p}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+    if (!res.ok) throw new Error(`${p} answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  function publish(body: unknown): void {
+    const content = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+    channel.publish(flow.exchange, flow.routingKey, content, { persistent: true, contentType: 'application/json' });
+  }
+
+  async function deliveriesOf(key: string): Promise<DeliveryRecord[]> {
+    return (await api<{ items: DeliveryRecord[] }>(`/deliveries?key=${encodeURIComponent(key)}`)).items;
+  }
+
+  /** No WCAG 2.2 A/AA violation on the page as it is now (axe-core). */
+  async function accessible(what: string): Promise<void> {
+    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+    const violations = await page.evaluate(async () => {
+      const result = await (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+      return result.violations.map((v: any) => `${v.id}: ${v.help} (${v.nodes.map((n: any) => n.target.join(' ')).slice(0, 5).join('; ')})`);
+    });
+    assert.deepStrictEqual(violations, [], `${what}: axe found WCAG violations`);
+  }
+
+  async function screenshot(name: string): Promise<void> {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  }
+
+  async function reason(text: string): Promise<void> {
+    await page.fill('#action-reason', text);
+  }
+
+  before(async () => {
+    flow = writePeopleFlow(run);
+    hub = await startHubProcess({ flowFile: flow.file, env: { RABBITMQ_URL } });
+    token = await login(hub.url, 'support', PASSWORD);
+    connection = await amqp.connect(RABBITMQ_URL, { heartbeat: 5 });
+    channel = await connection.createChannel();
+    // The hub declares its queue and exchange once its flow runs.
+    await waitFor('the hub to declare its queue', async () => {
+      const probe = await connection.createChannel();
+      probe.on('error', () => undefined);
+      try {
+        await probe.checkQueue(flow.queue);
+        await probe.close();
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    browser = await launchChromium();
+    // axe-core is put on the page by the test: the console's CSP (rightly) refuses it otherwise.
+    context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } });
+    page = await context.newPage();
+    await page.goto(`${hub.url}/console`);
+    await page.fill('#login-username', 'support');
+    await page.fill('#login-password', PASSWORD);
+    await page.press('#login-password', 'Enter');
+    await page.waitForSelector('#console:not([hidden])');
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed' && hub) console.log(`hub output:\n${hub.output().slice(-4000)}`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await hub?.stop();
+    if (channel) {
+      await channel.deleteQueue(flow.queue).catch(() => undefined);
+      await channel.deleteQueue(`${flow.queue}.dead-letter`).catch(() => undefined);
+      await channel.deleteExchange(`${flow.queue}.dead-letter`).catch(() => undefined);
+      await channel.deleteExchange(flow.exchange).catch(() => undefined);
+    }
+    await connection?.close().catch(() => undefined);
+  });
+
+  it('finds a person by name and shows their picture: each change with its deliveries, what each system holds', async () => {
+    publish(event('CP0001', 'Alys', 'Pritchard', { line1: '14 High Street', town: 'Cardiff', postcode: 'CF10 1EP' }));
+    await waitFor('the change delivered to planning', async () => (await deliveriesOf('CP0001')).find((d) => d.target === 'planning' && d.status === 'delivered'));
+
+    await page.fill('#person-q', 'Pritchard');
+    await page.press('#person-q', 'Enter');
+    await page.click('#person-results button[data-person="CP0001"]');
+    await page.waitForSelector('#person:not([hidden])');
+    assert.match(await page.textContent('#person-title') ?? '', /Alys Pritchard \(CP0001\)/);
+    const timeline = (await page.textContent('#person-timeline')) ?? '';
+    assert.match(timeline, /crm/);
+    assert.match(timeline, /planning\s*delivered/);
+    // This hub has no CRM_WSDL: the page says why it cannot show what each system holds.
+    assert.match((await page.textContent('#person-systems')) ?? '', /CRM_WSDL is not set/);
+    // The same person is found by their contact id and by the postcode they moved to.
+    const byId = await api<{ people: Array<{ contactId: string }> }>('/people?q=CP0001');
+    assert.ok(byId.people.some((p) => p.contactId === 'CP0001'));
+    const byPostcode = await api<{ people: Array<{ contactId: string }> }>(`/people?q=${encodeURIComponent('CF10 1EP')}`);
+    assert.ok(byPostcode.people.some((p) => p.contactId === 'CP0001'));
+    // A malformed request gets a clear answer.
+    const bad = await fetch(`${hub.url}/api/console/people/not%20an%20id`, { headers: { authorization: `Bearer ${token}` } });
+    assert.strictEqual(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /is not a CRM contact id/);
+    await accessible('the person page');
+    await screenshot('person');
+  });
+
+  it('shows a dead-lettered AMQP message with its reason and raw content, and resubmits an edited copy that is delivered', async () => {
+    publish(Buffer.from('{"eventId": "evt-broken", "contact": {"contactId": "CP0002"'));
+    const failure = await waitFor('the dead letter in the inbound failures', async () =>
+      (await api<{ items: Array<{ deliveryId: string; kind: string; reason: string; content: unknown }> }>('/inbound-failures')).items.find((f) => String(f.content).includes('evt-broken')));
+    assert.strictEqual(failure.kind, 'AMQP message dead-lettered');
+    assert.match(failure.reason, /not valid JSON/);
+    // RabbitMQ's dead-letter queue keeps its own copy.
+    assert.ok((await channel.checkQueue(`${flow.queue}.dead-letter`)).messageCount >= 1);
+
+    await page.click('#refresh');
+    await page.waitForFunction(() => /not valid JSON/.test(document.querySelector('#inbound')?.textContent ?? ''));
+    assert.match((await page.textContent('#inbound')) ?? '', /evt-broken/);
+    await accessible('the inbound failures');
+    await screenshot('inbound-failures-amqp');
+    await page.click(`#inbound button[data-open="${failure.deliveryId}"]`);
+    await page.waitForFunction((id) => document.querySelector('#detail-summary')?.textContent?.includes(id), failure.deliveryId);
+    const fixed = event('CP0002', 'Bryn', 'Howells', { line1: '4 Church Road', town: 'Cardiff', postcode: 'CF14 2DX' });
+    await page.fill('#edited-payload', JSON.stringify(fixed, null, 2));
+    await reason('the CRM sent a cut-short event; completed from the CRM record INC-42');
+    await page.click('#replay-edited');
+    await page.waitForSelector('#action-result:not([hidden])');
+
+    const delivered = await waitFor('the resubmitted change delivered to planning', async () => (await deliveriesOf('CP0002')).find((d) => d.target === 'planning' && d.status === 'delivered'));
+    const message = (await api<{ message: MessageRecord }>(`/messages/${delivered.messageId}`)).message;
+    assert.strictEqual(message.source, 'crm');
+    assert.strictEqual(message.sourceMessageId, fixed.eventId);
+    const original = await api<{ delivery: DeliveryRecord; audit: AuditRecord[] }>(`/deliveries/${failure.deliveryId}`);
+    assert.strictEqual(original.delivery.status, 'superseded');
+    assert.ok(original.audit.some((a) => a.action === 'replay-edited' && a.actor === 'support'));
+    const open = (await api<{ items: Array<{ deliveryId: string }> }>('/inbound-failures')).items;
+    assert.ok(!open.some((f) => f.deliveryId === failure.deliveryId), 'the resubmitted dead letter is no longer listed');
+  });
+
+  it('resolves an address the gazetteer could not resolve by picking a candidate, and the change is delivered', async () => {
+    // 12 High Street is two flats: the gazetteer asks a person.
+    publish(event('CP0003', 'Ceri', 'Lloyd', { line1: '12 High Street', town: 'Cardiff', postcode: 'CF10 1EP' }));
+    const attention = await waitFor('the address check needing attention', async () => (await deliveriesOf('CP0003')).find((d) => d.target === 'gazetteer' && d.status === 'needs-attention'));
+    assert.ok(Array.isArray(attention.candidates) && (attention.candidates as unknown[]).length >= 2);
+
+    await page.evaluate((id) => (location.hash = `#delivery=${id}`), attention.id);
+    await page.waitForSelector('#resolve:not([hidden])');
+    const labels = await page.$$eval('#resolve-candidates label', (ls) => ls.map((l) => l.textContent ?? ''));
+    const flat2 = labels.findIndex((l) => /FLAT 2/.test(l));
+    assert.ok(flat2 >= 0, `candidates shown: ${labels.join(' | ')}`);
+    await accessible('a delivery needing attention');
+    await screenshot('needs-attention');
+    // Keyboard only: the candidate is chosen with the space bar.
+    await page.focus(`#resolve-choice-${flat2}`);
+    await page.keyboard.press('Space');
+    assert.ok(await page.isChecked(`#resolve-choice-${flat2}`));
+    await reason('Ms Lloyd confirmed flat 2 on the phone');
+    await page.click('#resolve-submit');
+    await page.waitForSelector('#action-result:not([hidden])');
+
+    const delivered = await waitFor('the change delivered to planning', async () => (await deliveriesOf('CP0003')).find((d) => d.target === 'planning' && d.status === 'delivered'));
+    const { message } = await api<{ message: MessageRecord }>(`/messages/${delivered.messageId}`);
+    assert.strictEqual((message.payload as any).newAddress.uprn, '100023336958');
+    const { delivery } = await api<{ delivery: DeliveryRecord }>(`/deliveries/${attention.id}`);
+    assert.strictEqual(delivery.status, 'superseded');
+    // A UPRN typed that is not one, or a choice out of range, gets a clear 400.
+    const wrong = await fetch(`${hub.url}/api/console/deliveries/${attention.id}/resolve`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'x', uprn: 'ABC' }),
+    });
+    assert.strictEqual(wrong.status, 400);
+    assert.match(((await wrong.json()) as { error: string }).error, /not a UPRN/);
+  });
+
+  it('lists a refused payment file with its reason', async () => {
+    const name = `PAY-${run}-bad.csv`;
+    const res = await fetch(`${hub.url}/test/people/payment-file?name=${name}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'this is not,a payment file\n' });
+    assert.strictEqual(res.status, 200);
+    const failure = await waitFor('the refused file in the inbound failures', async () =>
+      (await api<{ items: Array<{ kind: string; reason: string; sourceMessageId: string }> }>('/inbound-failures')).items.find((f) => f.reason?.includes(name)));
+    assert.match(failure.kind, /payment file refused/);
+    await page.click('#refresh');
+    await page.waitForFunction((n) => document.querySelector('#inbound')?.textContent?.includes(n), name);
+    const row = (await page.textContent('#inbound')) ?? '';
+    assert.match(row, /refused whole, nothing posted/);
+    await accessible('the inbound failures with a payment file');
+    await screenshot('inbound-failures-payment-file');
+  });
+});
