@@ -73,6 +73,12 @@ export interface HubConfig {
   /** GOV.UK Pay's webhook signing secret (GOVUK_PAY_WEBHOOK_SECRET); the demo makes one if unset. */
   govukPayWebhookSecret?: string;
   logLevel: string;
+  /** HUB_METRICS_TOKEN: when set, /metrics answers only a request with `Authorization: Bearer <it>`. */
+  metricsToken?: string;
+  /** The console's response times: a target failing (no delivery taken, failures) longer than this is an alert. */
+  alertFailingMs: number;
+  /** How often the console's response times take a sample of the hub's metrics. */
+  responseTimesSampleMs: number;
   journal: JournalSettings;
   /** The repository's folders: nodes resolve relative file names (WSDLs) against root. */
   paths: { root: string; mappings: string };
@@ -262,6 +268,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     demoProperties,
     govukPayWebhookSecret: env.GOVUK_PAY_WEBHOOK_SECRET || undefined,
     logLevel: env.HUB_LOG_LEVEL || 'info',
+    metricsToken: env.HUB_METRICS_TOKEN || undefined,
+    alertFailingMs: integer(env, 'HUB_ALERT_FAILING_MINUTES', 15) * 60_000,
+    responseTimesSampleMs: integer(env, 'HUB_RESPONSE_TIMES_SAMPLE_SECONDS', 60) * 1000,
     journal: loadJournalSettings(env),
     paths: { root: repoRoot, mappings: mappingsDir },
     compileMappings: onOff(env, 'HUB_MAPPINGS_COMPILED', true),

@@ -1,3 +1,4 @@
+import crypto from 'crypto';
 import fs from 'fs';
 import http from 'http';
 import path from 'path';
@@ -20,6 +21,8 @@ import { describeRetention, runRetention } from './privacy/retention';
 import { reconciliationApi } from './api/reconciliation-api';
 import { caseReconciliationApi } from './api/case-reconciliation-api';
 import { peopleApi } from './api/people-api';
+import { LiveEvents } from './api/live';
+import { ResponseTimes } from './api/response-times';
 import { consolePage } from './console/page';
 
 /** Where webhook nodes (govuk-pay-in) listen: their bodies reach them as the raw bytes. */
@@ -144,7 +147,12 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
     }
     res.status(report.status === 'up' ? 200 : 503).json(report);
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    // HUB_METRICS_TOKEN: Prometheus sends it as a bearer token (docker/prometheus.yml).
+    if (config.metricsToken && !bearerMatches(req.headers.authorization, config.metricsToken)) {
+      res.status(401).set('WWW-Authenticate', 'Bearer realm="council-hub metrics"').json({ error: 'the metrics need Authorization: Bearer <HUB_METRICS_TOKEN>' });
+      return;
+    }
     res.set('Content-Type', metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
 
@@ -179,7 +187,16 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
   // The support console's API (behind the login) and page (its data comes from the API).
   const look = RED.auth.needsPermission(consolePermissions.look);
   const act = RED.auth.needsPermission(consolePermissions.act);
-  RED.httpAdmin.use('/api/console', consoleApi(stores.journal, { read: look, write: act }, stores.accessLog));
+  const live = new LiveEvents(() => stores.journal.store.counts());
+  releases.push(async () => live.close());
+  const responseTimes = new ResponseTimes(metricsRegistry, { sampleMs: config.responseTimesSampleMs, alertFailingMs: config.alertFailingMs });
+  responseTimes.start();
+  releases.push(async () => responseTimes.stop());
+  RED.httpAdmin.get('/api/console/events', look, live.handler);
+  RED.httpAdmin.get('/api/console/response-times', look, (_req: express.Request, res: express.Response) => {
+    res.json(responseTimes.report());
+  });
+  RED.httpAdmin.use('/api/console', consoleApi(stores.journal, { read: look, write: act }, stores.accessLog, { live }));
   RED.httpAdmin.use(
     '/api/console',
     dpoApi(RED.auth.needsPermission(consolePermissions.dpo), {
@@ -232,4 +249,13 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
   };
   stopHub = () => hub.stop();
   return hub;
+}
+
+/** The request's bearer token is the expected one (compared in constant time). */
+function bearerMatches(header: string | undefined, expected: string): boolean {
+  const match = /^Bearer (.+)$/.exec(header ?? '');
+  if (!match) return false;
+  const given = Buffer.from(match[1]);
+  const wanted = Buffer.from(expected);
+  return given.length === wanted.length && crypto.timingSafeEqual(given, wanted);
 }

@@ -3,6 +3,8 @@ import { ConflictError, deliveryStatuses, DeliveryFilter, DeliveryStatus, Messag
 import { Journal, NotFoundError, RefusedError, ReplayFrom } from '../journal/journal';
 import { consoleOpenApi } from './openapi';
 import type { AccessLog } from '../privacy/access-log';
+import type { LiveEvents } from './live';
+import { randomUUID } from 'crypto';
 
 /**
  * The support console's HTTP API over the journal: find deliveries and messages, read one
@@ -115,15 +117,21 @@ function handle(work: Handler): RequestHandler {
 
 /**
  * `accessLog`: every read that returns payloads (a delivery, a message, a listing of them)
- * records who read what (hub/privacy/access-log.ts); the DPO lists them.
+ * records who read what (hub/privacy/access-log.ts); the DPO lists them. `live`: the
+ * console's server-sent events, told of a bulk replay's progress.
  */
-export function consoleApi(journal: Journal, permissions: ConsolePermissions, accessLog?: AccessLog): express.Router {
+export function consoleApi(journal: Journal, permissions: ConsolePermissions, accessLog?: AccessLog, options: { live?: LiveEvents } = {}): express.Router {
   const router = express.Router();
   const seen = (req: Request, what: string, subject?: string) => accessLog?.recordAccess({ actor: actorOf(req), what, ...(subject ? { subject } : {}) });
   const { read, write } = permissions;
   // Bodies are parsed only once the caller is known to be allowed to write.
   const json = express.json({ limit: '5mb' });
   const store = journal.store;
+  /** Progress of a bulk replay for the page (server-sent events), named by the operation's id. */
+  const progressOf = (what: string, actor: string) => {
+    const operation = randomUUID();
+    return (done: number, total: number) => options.live?.publish('progress', { operation, what, actor, done, total });
+  };
 
   router.get('/openapi.json', read, (_req, res) => {
     res.json(consoleOpenApi);
@@ -191,7 +199,7 @@ export function consoleApi(journal: Journal, permissions: ConsolePermissions, ac
     if (!filter.target && !filter.key && !filter.text && !filter.messageId && !filter.status && filter.from === undefined) {
       throw new BadRequest('a bulk replay needs a filter (status, target, key, messageId, from/to or q)');
     }
-    const result = await journal.replayMatching(filter, { from: fromOf(body), reason: reasonOf(body), actor: actorOf(req) });
+    const result = await journal.replayMatching(filter, { from: fromOf(body), reason: reasonOf(body), actor: actorOf(req), progress: progressOf('replay of the deliveries that match the filter', actorOf(req)) });
     res.status(202);
     return result;
   }));
@@ -201,7 +209,7 @@ export function consoleApi(journal: Journal, permissions: ConsolePermissions, ac
     if (typeof body.target !== 'string' || typeof body.error !== 'string') throw new BadRequest('a failure group is named by {"target": "...", "error": "..."}');
     const result = await journal.replayMatching(
       { target: body.target, status: ['failed', 'dead'] },
-      { from: fromOf(body), reason: reasonOf(body), actor: actorOf(req), errorMessage: body.error },
+      { from: fromOf(body), reason: reasonOf(body), actor: actorOf(req), errorMessage: body.error, progress: progressOf(`replay of the group ${body.target}: ${body.error}`, actorOf(req)) },
     );
     res.status(202);
     return result;

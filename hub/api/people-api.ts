@@ -275,6 +275,9 @@ export function peopleApi(permissions: { read: RequestHandler; write: RequestHan
     const hasCandidate = body.candidate !== undefined;
     const hasUprn = body.uprn !== undefined;
     if (hasCandidate === hasUprn) throw new BadRequest('give either "candidate" (its number in the list, from 0) or "uprn"');
+    // The request is judged before the delivery: a malformed one is a 400 whatever its state.
+    if (hasUprn && !UPRN.test(String(body.uprn).trim())) throw new BadRequest(`"${String(body.uprn)}" is not a UPRN (1 to 12 digits)`);
+    if (hasCandidate && (!Number.isInteger(body.candidate) || (body.candidate as number) < 0)) throw new BadRequest('candidate must be a whole number from 0 (its place in the list)');
     const d = await store.getDelivery(req.params.id);
     if (!d) throw new NotFoundError(`no delivery ${req.params.id}`);
     if (d.status !== 'needs-attention') throw new RefusedError(`delivery ${d.id} is ${d.status}: only a needs-attention delivery is resolved by a choice`);

@@ -950,14 +950,19 @@ export class Journal extends EventEmitter {
   }
 
   /** Replays every delivery that matches; each one's refusal is reported, not thrown. */
-  async replayMatching(filter: DeliveryFilter, request: ReplayRequest & { errorMessage?: string }): Promise<{ replayed: ReplayResult[]; refused: Array<{ deliveryId: string; reason: string }> }> {
+  async replayMatching(
+    filter: DeliveryFilter,
+    request: ReplayRequest & { errorMessage?: string; progress?: (done: number, total: number) => void },
+  ): Promise<{ replayed: ReplayResult[]; refused: Array<{ deliveryId: string; reason: string }> }> {
     const status = filter.status?.length ? filter.status : (['failed', 'dead', 'needs-attention'] as DeliveryStatus[]);
     // Every match first, then replay: replaying moves deliveries out of the filter as the pages are read.
     const items = await everyItem((page) => this.store.listDeliveries({ ...filter, status, ...page }));
     const chosen = items.filter((d) => request.errorMessage === undefined || errorGroupOf(d) === request.errorMessage);
     const replayed: ReplayResult[] = [];
     const refused: Array<{ deliveryId: string; reason: string }> = [];
-    for (const d of chosen) {
+    for (const [done, d] of chosen.entries()) {
+      // The console shows how far a big group has gone (at most about a hundred reports).
+      if (request.progress && done % Math.max(1, Math.floor(chosen.length / 100)) === 0) request.progress(done, chosen.length);
       try {
         replayed.push(await this.replay(d.id, { from: request.from, actor: request.actor, reason: request.reason }));
       } catch (err) {
@@ -965,6 +970,7 @@ export class Journal extends EventEmitter {
         else throw err;
       }
     }
+    request.progress?.(chosen.length, chosen.length);
     return { replayed, refused };
   }
 

@@ -8,7 +8,8 @@ import { SAMPLE_ROWS, writeExtract } from '../gazetteer/extract-fixture';
  *
  * - amqp-in (a queue of the run's own on the real RabbitMQ) -> journal (source crm, key the
  *   contact id) -> gazetteer (a small LLPG extract; resolves payload.newAddress) ->
- *   delivery to "planning" -> delivered; an address the gazetteer cannot resolve ->
+ *   delivery to "planning" -> "send to planning" (fails for a person named Unreachable)
+ *   -> delivered; an address the gazetteer cannot resolve ->
  *   delivery "gazetteer" -> needs attention with the candidates.
  * - POST /test/people/payment-file (text body) -> payment-file (refuses a bad file whole,
  *   kept in the journal as an inbound failure).
@@ -32,10 +33,16 @@ export function writePeopleFlow(run: string): PeopleFlow {
     { id: 'amqp', type: 'amqp-in', z: 'p', name: 'CRM events', broker: 'broker', queue, exchange, exchangeType: 'topic', routingKeys: routingKey, format: 'json', wires: [['j']] },
     { id: 'j', type: 'journal', z: 'p', name: 'journal: CRM event', source: 'crm', sourceMessageId: 'payload.eventId', sourceMessageIdType: 'msg', key: 'payload.contact.contactId', keyType: 'msg', wires: [['gaz'], []] },
     { id: 'gaz', type: 'gazetteer', z: 'p', name: 'resolve addresses', file: extract, addresses: 'payload.newAddress', wires: [['d.planning'], ['d.check']] },
-    { id: 'd.planning', type: 'delivery', z: 'p', name: 'planning', target: 'planning', key: 'journal.key', keyType: 'msg', order: '', orderType: 'msg', maxAttempts: '2', initialDelay: '0.1', maxDelay: '0.2', unclassified: 'transient', wires: [['ok']] },
+    { id: 'd.planning', type: 'delivery', z: 'p', name: 'planning', target: 'planning', key: 'journal.key', keyType: 'msg', order: '', orderType: 'msg', maxAttempts: '2', initialDelay: '0.1', maxDelay: '0.2', unclassified: 'transient', wires: [['send']] },
+    {
+      // Stands in for planning: it does not answer for a person named Unreachable (transient, then dead).
+      id: 'send', type: 'function', z: 'p', name: 'send to planning', outputs: 1,
+      func: "if (msg.payload.contact && msg.payload.contact.lastName === 'Unreachable') { const e = new Error('planning system unavailable'); e.code = 'PlanningUnavailable'; e.transient = true; throw e; }\nreturn msg;",
+      wires: [['ok']],
+    },
     { id: 'ok', type: 'delivery-outcome', z: 'p', name: 'delivered', mode: 'delivered', wires: [[]] },
     { id: 'd.check', type: 'delivery', z: 'p', name: 'address check', target: 'gazetteer', key: 'journal.key', keyType: 'msg', order: '', orderType: 'msg', maxAttempts: '2', initialDelay: '0.1', maxDelay: '0.2', unclassified: 'transient', wires: [['attention']] },
-    { id: 'attention', type: 'delivery-outcome', z: 'p', name: 'address needs attention', mode: 'needs-attention', candidates: 'attention.candidates', candidatesType: 'msg', wires: [[]] },
+    { id: 'attention', type: 'delivery-outcome', z: 'p', name: 'address needs attention', mode: 'needs-attention', reason: 'attention.reason', reasonType: 'msg', candidates: 'attention.candidates', candidatesType: 'msg', wires: [[]] },
     { id: 'file.in', type: 'http in', z: 'p', url: '/test/people/payment-file', method: 'post', wires: [['file.name']] },
     {
       id: 'file.name', type: 'function', z: 'p', name: 'as a dropped file', outputs: 1,

@@ -20,6 +20,7 @@ const RABBITMQ_URL = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5
 const PASSWORD = 'council-hub-demo';
 const SHOTS = path.join(repoRoot, 'test-output', 'console');
 const AXE = require.resolve('axe-core/axe.min.js');
+const METRICS_TOKEN = `metrics-${randomUUID()}`;
 
 async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 15000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -88,7 +89,8 @@ describe('the console: people, inbound failures and needs attention, in Chromium
 
   before(async () => {
     flow = writePeopleFlow(run);
-    hub = await startHubProcess({ flowFile: flow.file, env: { RABBITMQ_URL } });
+    // Samples every second, and an alert as soon as a target fails with nothing delivered.
+    hub = await startHubProcess({ flowFile: flow.file, env: { RABBITMQ_URL, HUB_METRICS_TOKEN: METRICS_TOKEN, HUB_RESPONSE_TIMES_SAMPLE_SECONDS: '1', HUB_ALERT_FAILING_MINUTES: '0' } });
     token = await login(hub.url, 'support', PASSWORD);
     connection = await amqp.connect(RABBITMQ_URL, { heartbeat: 5 });
     channel = await connection.createChannel();
@@ -196,6 +198,7 @@ describe('the console: people, inbound failures and needs attention, in Chromium
     publish(event('CP0003', 'Ceri', 'Lloyd', { line1: '12 High Street', town: 'Cardiff', postcode: 'CF10 1EP' }));
     const attention = await waitFor('the address check needing attention', async () => (await deliveriesOf('CP0003')).find((d) => d.target === 'gazetteer' && d.status === 'needs-attention'));
     assert.ok(Array.isArray(attention.candidates) && (attention.candidates as unknown[]).length >= 2);
+    assert.match(attention.reason ?? '', /newAddress/);
 
     await page.evaluate((id) => (location.hash = `#delivery=${id}`), attention.id);
     await page.waitForSelector('#resolve:not([hidden])');
@@ -238,5 +241,44 @@ describe('the console: people, inbound failures and needs attention, in Chromium
     assert.match(row, /refused whole, nothing posted/);
     await accessible('the inbound failures with a payment file');
     await screenshot('inbound-failures-payment-file');
+  });
+
+  it('updates the inbound failures live, without a reload (server-sent events)', async () => {
+    await page.waitForSelector('body[data-live="on"]');
+    publish(Buffer.from('not json at all: live-marker'));
+    // No click on Refresh: the page hears the counts change and reloads its lists.
+    await page.waitForFunction(() => document.querySelector('#inbound')?.textContent?.includes('live-marker'), undefined, { timeout: 15000 });
+  });
+
+  it('shows response times per system and an alert when a target has been failing, and a group replay shows its progress', async () => {
+    publish(event('CP0006', 'Dai', 'Unreachable', { line1: '4 Church Road', town: 'Cardiff', postcode: 'CF14 2DX' }));
+    await waitFor('the planning delivery dead', async () => (await deliveriesOf('CP0006')).find((d) => d.target === 'planning' && d.status === 'dead'));
+    const times = await waitFor('an alert for planning', async () => {
+      const r = await api<{ targets: Array<{ target: string; alert?: string; samples: Array<{ delivered: number; failed: number; meanSeconds?: number }> }> }>('/response-times');
+      return r.targets.find((t) => t.target === 'planning' && t.alert);
+    });
+    assert.match(times.alert!, /planning has been failing/);
+    assert.ok(times.samples.some((s) => s.delivered > 0 && typeof s.meanSeconds === 'number'), 'earlier deliveries have their latency');
+    assert.ok(times.samples.some((s) => s.failed > 0));
+
+    await page.click('#refresh');
+    await page.waitForFunction(() => /planning has been failing/.test(document.querySelector('#alerts')?.textContent ?? ''));
+    assert.ok(await page.$('#times figure[data-target="planning"] canvas[role="img"]'));
+
+    await page.fill('#bulk-reason', 'planning says it is back INC-77');
+    await page.click('#groups button[data-target="planning"]');
+    await page.waitForFunction(() => /Finished: replay of the group planning/.test(document.querySelector('#progress')?.textContent ?? ''));
+    await accessible('response times, alert and progress');
+    await screenshot('response-times');
+  });
+
+  it('serves /metrics only with the bearer token when HUB_METRICS_TOKEN is set', async () => {
+    const without = await fetch(`${hub.url}/metrics`);
+    assert.strictEqual(without.status, 401);
+    const wrong = await fetch(`${hub.url}/metrics`, { headers: { authorization: 'Bearer wrong' } });
+    assert.strictEqual(wrong.status, 401);
+    const right = await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    assert.strictEqual(right.status, 200);
+    assert.match(await right.text(), /councilhub_delivery_latency_seconds_bucket\{[^}]*target="planning"/);
   });
 });

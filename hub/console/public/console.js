@@ -160,6 +160,7 @@
   // ---- login -------------------------------------------------------------------------------
 
   function showLogin(message) {
+    stopListening();
     show($('console'), false);
     show($('whoami'), false);
     show($('login'), true);
@@ -170,6 +171,7 @@
   }
 
   function showConsole() {
+    listen();
     show($('login'), false);
     show($('console'), true);
     show($('whoami'), true);
@@ -210,6 +212,7 @@
   }
 
   function logout() {
+    stopListening();
     var token = sessionStorage.getItem(TOKEN);
     sessionStorage.removeItem(TOKEN);
     sessionStorage.removeItem(USER);
@@ -392,6 +395,7 @@
       api('GET', '/failure-groups').then(function (r) { showGroups(r.groups); }),
       loadDeliveries(),
       loadInbound(),
+      loadResponseTimes(),
     ]).catch(reportFailure);
   }
 
@@ -790,6 +794,141 @@
     var contact = message && message.payload && message.payload.contact && message.payload.contact.contactId;
     if (contact && NOT_PEOPLE.indexOf(d.target) >= 0) links.push(['person', personButton(String(contact))]);
     fill($('detail-links'), links.length ? fields(links) : '');
+  }
+
+
+  // ---- response times, live updates ----------------------------------------------------------
+
+  /** One target's chart: latency as a line, error rate as bars, on a canvas (no inline style). */
+  function drawChart(canvas, samples) {
+    var ctx = canvas.getContext && canvas.getContext('2d');
+    if (!ctx) return;
+    var w = canvas.width;
+    var h = canvas.height;
+    ctx.clearRect(0, 0, w, h);
+    ctx.strokeStyle = '#6f6f6f';
+    ctx.strokeRect(0.5, 0.5, w - 1, h - 1);
+    if (!samples.length) return;
+    var maxLatency = Math.max.apply(null, samples.map(function (s) { return s.meanSeconds || 0; }).concat([0.001]));
+    var step = w / Math.max(1, samples.length);
+    samples.forEach(function (s, i) {
+      if (s.errorRate > 0) {
+        ctx.fillStyle = '#b10e1e';
+        var bar = s.errorRate * (h - 4);
+        ctx.fillRect(i * step + 1, h - 2 - bar, Math.max(1, step - 2), bar);
+      }
+    });
+    ctx.strokeStyle = '#005ea5';
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    var started = false;
+    samples.forEach(function (s, i) {
+      if (s.meanSeconds === undefined) return;
+      var x = i * step + step / 2;
+      var y = h - 2 - (s.meanSeconds / maxLatency) * (h - 6);
+      if (started) ctx.lineTo(x, y);
+      else ctx.moveTo(x, y);
+      started = true;
+    });
+    ctx.stroke();
+  }
+
+  function loadResponseTimes() {
+    return api('GET', '/response-times').then(function (r) {
+      fill($('alerts'), r.targets.filter(function (t) { return t.alert; }).map(function (t) {
+        return el('p', { className: 'alert', text: 'Alert: ' + t.alert + ' (alert after ' + r.alertAfterMinutes + ' minutes).' });
+      }));
+      fill($('times'), r.targets.length ? r.targets.map(function (t) {
+        var delivered = 0;
+        var failed = 0;
+        var weighted = 0;
+        t.samples.forEach(function (s) { delivered += s.delivered; failed += s.failed; weighted += (s.meanSeconds || 0) * s.delivered; });
+        var mean = delivered ? weighted / delivered : undefined;
+        var summary = t.target + ': ' + delivered + ' delivered, ' + failed + ' failed over ' + t.samples.length + ' samples of ' + r.sampleSeconds + ' s; mean ' +
+          (mean === undefined ? 'not known' : Math.round(mean * 1000) + ' ms') + '; error rate ' + (delivered + failed ? Math.round((100 * failed) / (delivered + failed)) : 0) + '%';
+        var canvas = el('canvas', { className: 'chart' });
+        canvas.width = 320;
+        canvas.height = 80;
+        canvas.setAttribute('role', 'img');
+        canvas.setAttribute('aria-label', summary);
+        drawChart(canvas, t.samples);
+        return el('figure', { className: 'time', data: { target: t.target } }, el('figcaption', {}, el('strong', { text: t.target }), t.failingSince ? el('span', { className: 'error-text', text: ' failing since ' + when(t.failingSince) }) : ''), canvas, el('p', { className: 'hint', text: summary }));
+      }) : el('p', { className: 'hint', text: 'No deliveries yet since the hub started.' }));
+    });
+  }
+
+  var stream = null;
+  var reloadTimer = null;
+
+  /** Reloads what the counts affect, at most every second (not the open delivery: nothing moves under the pointer). */
+  function liveReload() {
+    if (reloadTimer) return;
+    reloadTimer = window.setTimeout(function () {
+      reloadTimer = null;
+      Promise.all([
+        api('GET', '/counts').then(showCounts),
+        api('GET', '/failure-groups').then(function (r) { showGroups(r.groups); }),
+        loadDeliveries(),
+        loadInbound(),
+        loadResponseTimes(),
+      ]).catch(reportFailure);
+    }, 1000);
+  }
+
+  function showProgress(p) {
+    var box = $('progress');
+    show(box, true);
+    fill(box, p.done >= p.total ? 'Finished: ' + p.what + ', ' + p.total + ' deliveries.' : 'In progress: ' + p.what + ': ' + p.done + ' of ' + p.total + ' deliveries replayed.');
+  }
+
+  /** Server-sent events read with fetch, so that the token stays in a header. Reconnects after a drop. */
+  function listen() {
+    var token = sessionStorage.getItem(TOKEN);
+    if (!token || stream || typeof AbortController === 'undefined') return;
+    var controller = new AbortController();
+    stream = controller;
+    fetch(API + '/events', { headers: { authorization: 'Bearer ' + token, accept: 'text/event-stream' }, signal: controller.signal })
+      .then(function (res) {
+        if (!res.ok || !res.body) throw new Error('events answered ' + res.status);
+        var reader = res.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = '';
+        function pump() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) throw new Error('the event stream ended');
+            buffer += decoder.decode(chunk.value, { stream: true });
+            var frames = buffer.split('\n\n');
+            buffer = frames.pop();
+            frames.forEach(function (frame) {
+              var name = 'message';
+              var data = '';
+              frame.split('\n').forEach(function (line) {
+                if (line.indexOf('event: ') === 0) name = line.slice(7);
+                else if (line.indexOf('data: ') === 0) data += line.slice(6);
+              });
+              if (!data) return;
+              var value = JSON.parse(data);
+              if (name === 'counts') {
+                document.body.setAttribute('data-live', 'on');
+                liveReload();
+              } else if (name === 'progress') showProgress(value);
+            });
+            return pump();
+          });
+        }
+        return pump();
+      })
+      .catch(function () {
+        if (stream !== controller) return;
+        stream = null;
+        document.body.setAttribute('data-live', 'off');
+        if (!controller.signal.aborted) window.setTimeout(listen, 5000);
+      });
+  }
+
+  function stopListening() {
+    if (stream) stream.abort();
+    stream = null;
   }
 
   // ---- start -------------------------------------------------------------------------------
