@@ -102,6 +102,46 @@ function toProblem(error: ErrorObject): SchemaProblem {
   return { instancePath: error.instancePath, schemaPath: error.schemaPath, message: detail };
 }
 
+/**
+ * A schema with its $refs written out in place (for a form built from it: the console's
+ * edit form), at most `depth` refs deep; a deeper one is left as {"type": "object"}.
+ */
+export function dereferencedSchema(name: SchemaName, depth = 6): Record<string, unknown> {
+  const byId = new Map(ALL.map((s) => [s.$id as string, s as unknown as Record<string, unknown>]));
+  const resolve = (ref: string): unknown => {
+    const [id, pointer] = ref.split('#');
+    let node: unknown = byId.get(id);
+    for (const part of (pointer ?? '').split('/').filter(Boolean)) node = (node as Record<string, unknown> | undefined)?.[part];
+    return node;
+  };
+  const walk = (node: unknown, left: number): unknown => {
+    if (Array.isArray(node)) return node.map((n) => walk(n, left));
+    if (!node || typeof node !== 'object') return node;
+    const o = node as Record<string, unknown>;
+    if (typeof o.$ref === 'string') {
+      if (left <= 0) return { type: 'object' };
+      const { $ref, ...rest } = o;
+      return { ...(walk(resolve($ref as string), left - 1) as object), ...(walk(rest, left) as object) };
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) if (k !== '$defs' && k !== '$schema') out[k] = walk(v, left);
+    return out;
+  };
+  return walk(byId.get(SCHEMA_ID_PREFIX + name), depth) as Record<string, unknown>;
+}
+
+/** The schemas a value matches, or (none matching) the one its eventType names: what a form should show. */
+export function schemasOf(value: unknown): { name: SchemaName; matches: boolean } | undefined {
+  const names = schemaNames().filter((n) => n !== 'funds' && n !== 'sharing-rules');
+  const matching = names.find((n) => checkSchema(n, value).valid);
+  if (matching) return { name: matching, matches: true };
+  const eventType = (value as { eventType?: unknown } | null)?.eventType;
+  if (typeof eventType !== 'string') return undefined;
+  // the unresolved form first: a payload before the gazetteer is the one people correct
+  const named = names.filter((n) => n === eventType || n === `${eventType}.unresolved`).sort((a, b) => b.length - a.length)[0];
+  return named ? { name: named, matches: false } : undefined;
+}
+
 /** Checks a value against a named schema. */
 export function checkSchema<T>(name: SchemaName, value: unknown): SchemaCheck<T> {
   const validate = validatorFor(name);

@@ -7,6 +7,7 @@ import { ConflictError } from '../journal/types';
 import { reconcile } from '../reconcile/reconcile';
 import { reconcileSources, systemReadersFromEnv } from '../reconcile/sources';
 import { personalDataRead } from './personal-data';
+import { checkSchema, dereferencedSchema, isSchemaName, schemasOf } from '../../adapters/canonical/schemas';
 
 /**
  * The console's people, cases and inbound failures (mounted at /api/console beside the
@@ -235,6 +236,37 @@ export function peopleApi(permissions: { read: RequestHandler; write: RequestHan
     const timeline = await withDeliveries(messages);
     const contactIds = [...new Set(messages.map(contactIdOf).filter(Boolean))];
     return { key, contactIds, timeline };
+  }));
+
+  /**
+   * The JSON Schema of a delivery's payload for the edit form: the one the payload as it
+   * entered the failed node matches, else the one its eventType names (a payload that does
+   * not match yet is what people correct). 404 when no schema fits: the raw JSON stays.
+   */
+  router.get('/deliveries/:id/schema', read, handle(async (req) => {
+    const d = await store.getDelivery(req.params.id);
+    if (!d) throw new NotFoundError(`no delivery ${req.params.id}`);
+    const message = await store.getMessage(d.messageId);
+    const candidates: Array<['failed-node' | 'start', unknown]> = [['failed-node', d.resume?.msg.payload], ['start', message?.payload]];
+    // A schema the payload matches first (as it entered the failed node, then as received); else one its eventType names.
+    for (const exact of [true, false]) {
+      for (const [from, payload] of candidates) {
+        if (payload === undefined) continue;
+        const found = schemasOf(payload);
+        if (found && found.matches === exact) return { from, name: found.name, matches: found.matches, schema: dereferencedSchema(found.name) };
+      }
+    }
+    throw new NotFoundError(`no schema of the hub fits delivery ${d.id}'s payload: edit it as raw JSON`);
+  }));
+
+  /** Checks an edited payload against a schema before it is sent: {"value": ...} -> {valid, problems}. */
+  router.post('/schemas/:name/check', read, json, handle(async (req) => {
+    const name = req.params.name;
+    if (!isSchemaName(name)) throw new NotFoundError(`no schema named "${name}"`);
+    const body = req.body as { value?: unknown } | undefined;
+    if (!body || typeof body !== 'object' || !('value' in body)) throw new BadRequest('the body is {"value": <the payload>}');
+    const result = checkSchema(name, body.value);
+    return result.valid ? { valid: true, problems: [] } : { valid: false, problems: result.problems };
   }));
 
   router.get('/inbound-failures', read, handle(async (req) => {

@@ -7,7 +7,7 @@ import { SAMPLE_ROWS, writeExtract } from '../gazetteer/extract-fixture';
  * The people console test's flow, with the hub's real nodes:
  *
  * - amqp-in (a queue of the run's own on the real RabbitMQ) -> journal (source crm, key the
- *   contact id) -> gazetteer (a small LLPG extract; resolves payload.newAddress) ->
+ *   contact id, of a CRM event or a canonical person.address.changed) -> gazetteer (a small LLPG extract; resolves payload.newAddress) ->
  *   delivery to "planning" -> "send to planning" (fails for a person named Unreachable)
  *   -> delivered; an address the gazetteer cannot resolve ->
  *   delivery "gazetteer" -> needs attention with the candidates.
@@ -31,13 +31,13 @@ export function writePeopleFlow(run: string): PeopleFlow {
     { id: 'p', type: 'tab', label: 'people console test' },
     { id: 'broker', type: 'amqp-broker', name: 'RabbitMQ', url: '${RABBITMQ_URL}', heartbeat: 5, prefetch: 20 },
     { id: 'amqp', type: 'amqp-in', z: 'p', name: 'CRM events', broker: 'broker', queue, exchange, exchangeType: 'topic', routingKeys: routingKey, format: 'json', wires: [['j']] },
-    { id: 'j', type: 'journal', z: 'p', name: 'journal: CRM event', source: 'crm', sourceMessageId: 'payload.eventId', sourceMessageIdType: 'msg', key: 'payload.contact.contactId', keyType: 'msg', wires: [['gaz'], []] },
+    { id: 'j', type: 'journal', z: 'p', name: 'journal: CRM event', source: 'crm', sourceMessageId: 'payload.eventId', sourceMessageIdType: 'msg', key: '$exists(payload.contact.contactId) ? payload.contact.contactId : payload.person.ids.crmContactId', keyType: 'jsonata', wires: [['gaz'], []] },
     { id: 'gaz', type: 'gazetteer', z: 'p', name: 'resolve addresses', file: extract, addresses: 'payload.newAddress', wires: [['d.planning'], ['d.check']] },
     { id: 'd.planning', type: 'delivery', z: 'p', name: 'planning', target: 'planning', key: 'journal.key', keyType: 'msg', order: '', orderType: 'msg', maxAttempts: '2', initialDelay: '0.1', maxDelay: '0.2', unclassified: 'transient', wires: [['send']] },
     {
       // Stands in for planning: it does not answer for a person named Unreachable (transient, then dead).
       id: 'send', type: 'function', z: 'p', name: 'send to planning', outputs: 1,
-      func: "if (msg.payload.contact && msg.payload.contact.lastName === 'Unreachable') { const e = new Error('planning system unavailable'); e.code = 'PlanningUnavailable'; e.transient = true; throw e; }\nreturn msg;",
+      func: "if ((msg.payload.contact && msg.payload.contact.lastName === 'Unreachable') || (msg.payload.person && msg.payload.person.surname === 'Unreachable')) { const e = new Error('planning system unavailable'); e.code = 'PlanningUnavailable'; e.transient = true; throw e; }\nreturn msg;",
       wires: [['ok']],
     },
     { id: 'ok', type: 'delivery-outcome', z: 'p', name: 'delivered', mode: 'delivered', wires: [[]] },

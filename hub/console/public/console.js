@@ -518,6 +518,8 @@
     prepareActions(d, message, keepResult);
     prepareResolve(d);
     detailLinks(d, message);
+    if (REPLAYABLE.indexOf(d.status) >= 0) loadEditForm(d);
+    else show($('edit-form-block'), false);
   }
 
   // ---- actions on one delivery ---------------------------------------------------------------
@@ -931,6 +933,212 @@
     stream = null;
   }
 
+
+  // ---- the edit form, generated from the payload's JSON Schema -------------------------------
+
+  var form = { bindings: [], base: undefined, schemaName: null };
+
+  /** "dateOfBirth" -> "Date of birth": a field's label when its schema has no title. */
+  function humanise(key) {
+    var words = String(key).replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+    var known = { uprn: 'UPRN', paon: 'house (PAON)', saon: 'flat or unit (SAON)', crm: 'CRM', id: 'id' };
+    return words.split(' ').map(function (w) { return known[w] || w; }).join(' ').replace(/^./, function (c) { return c.toUpperCase(); });
+  }
+
+  function typeOf(schema) {
+    if (!schema) return 'unknown';
+    if (schema.const !== undefined) return 'const';
+    if (Array.isArray(schema.enum)) return 'enum';
+    var t = Array.isArray(schema.type) ? schema.type.filter(function (x) { return x !== 'null'; })[0] : schema.type;
+    if (!t && schema.properties) return 'object';
+    return t || 'unknown';
+  }
+
+  var fieldCount = 0;
+
+  function field(schema, value, path, label, required, container) {
+    var kind = typeOf(schema);
+    var id = 'ef-' + (fieldCount += 1);
+    var hintId = id + '-hint';
+    if (kind === 'object' && schema.properties) {
+      var set = el('fieldset', { className: 'ef-object' }, el('legend', { text: label }));
+      var req = schema.required || [];
+      Object.keys(schema.properties).forEach(function (k) {
+        field(schema.properties[k], value && typeof value === 'object' ? value[k] : undefined, path.concat([k]), schema.properties[k].title || humanise(k), req.indexOf(k) >= 0, set);
+      });
+      // Fields the payload has that the schema does not name are kept as they are.
+      append(container, set);
+      return;
+    }
+    if (kind === 'object' && value && typeof value === 'object' && !Array.isArray(value)) {
+      var ids = el('fieldset', { className: 'ef-object' }, el('legend', { text: label }));
+      Object.keys(value).forEach(function (k) { field(schema.additionalProperties || { type: 'string' }, value[k], path.concat([k]), humanise(k), true, ids); });
+      append(container, ids);
+      return;
+    }
+    var input;
+    var wrap = el('div', { className: 'ef-field' });
+    var labelNode = el('label', { text: label + (required ? ' (required)' : '') });
+    labelNode.htmlFor = id;
+    if (kind === 'array' && schema.items && ['string', 'number', 'integer'].indexOf(typeOf(schema.items)) >= 0) {
+      input = el('textarea');
+      input.rows = 3;
+      input.value = Array.isArray(value) ? value.join('\n') : '';
+      form.bindings.push({ path: path, input: input, kind: 'lines' });
+      labelNode.textContent += ', one per line';
+    } else if (kind === 'enum') {
+      input = el('select', {}, el('option', { text: '' }), schema.enum.map(function (v) { var o = el('option', { text: v }); o.value = String(v); return o; }));
+      input.value = value === undefined ? '' : String(value);
+      form.bindings.push({ path: path, input: input, kind: 'string' });
+    } else if (kind === 'boolean') {
+      input = el('input', { type: 'checkbox' });
+      input.checked = value === true;
+      form.bindings.push({ path: path, input: input, kind: 'boolean' });
+    } else if (kind === 'const') {
+      input = el('input');
+      input.value = String(schema.const);
+      input.readOnly = true;
+      form.bindings.push({ path: path, input: input, kind: 'const', value: schema.const });
+    } else if (kind === 'string' || kind === 'number' || kind === 'integer') {
+      input = el('input');
+      if (kind !== 'string') {
+        input.type = 'number';
+        input.step = kind === 'integer' ? '1' : 'any';
+      } else if (schema.format === 'date') input.type = 'date';
+      if (schema.maxLength) input.maxLength = schema.maxLength;
+      input.value = value === undefined || value === null ? '' : String(value);
+      // The schema's pattern is a search (JSON Schema), not a whole-value match (HTML's pattern): checked here.
+      form.bindings.push({ path: path, input: input, kind: kind, pattern: kind === 'string' && schema.format !== 'date' ? schema.pattern : undefined, about: schema.description });
+    } else {
+      // anything else (arrays of objects, mixed types): its own small JSON box
+      input = el('textarea');
+      input.rows = 4;
+      input.value = value === undefined ? '' : JSON.stringify(value, null, 2);
+      form.bindings.push({ path: path, input: input, kind: 'json' });
+    }
+    input.id = id;
+    input.required = Boolean(required) && kind !== 'boolean';
+    var about = schema.description ? el('span', { className: 'hint', text: schema.description }) : null;
+    if (about) {
+      about.id = hintId;
+      input.setAttribute('aria-describedby', hintId);
+    }
+    input.addEventListener('input', syncForm);
+    input.addEventListener('change', syncForm);
+    append(wrap, [labelNode, input, about]);
+    append(container, wrap);
+  }
+
+  function setAt(target, path, value) {
+    var node = target;
+    for (var i = 0; i < path.length - 1; i++) {
+      if (!node[path[i]] || typeof node[path[i]] !== 'object') node[path[i]] = {};
+      node = node[path[i]];
+    }
+    if (value === undefined) delete node[path[path.length - 1]];
+    else node[path[path.length - 1]] = value;
+  }
+
+  /** The payload the form says, or the first field it cannot read (with why). */
+  function formValue() {
+    var value = JSON.parse(JSON.stringify(form.base === undefined ? {} : form.base));
+    for (var i = 0; i < form.bindings.length; i++) {
+      var b = form.bindings[i];
+      var raw = b.input.value;
+      var v;
+      if (b.input.setCustomValidity) b.input.setCustomValidity('');
+      if (b.pattern && raw.trim() !== '' && !new RegExp(b.pattern, 'u').test(raw)) {
+        var why = 'is not in the form wanted' + (b.about ? ' (' + b.about + ')' : '');
+        b.input.setCustomValidity(why);
+        b.input.setAttribute('aria-invalid', 'true');
+        return { error: b, why: why };
+      }
+      b.input.removeAttribute('aria-invalid');
+      if (b.kind === 'boolean') v = b.input.checked;
+      else if (b.kind === 'const') v = b.value;
+      else if (raw.trim() === '') v = undefined;
+      else if (b.kind === 'number' || b.kind === 'integer') {
+        v = Number(raw);
+        if (!Number.isFinite(v) || (b.kind === 'integer' && !Number.isInteger(v))) return { error: b, why: 'is not a ' + (b.kind === 'integer' ? 'whole number' : 'number') };
+      } else if (b.kind === 'lines') v = raw.split('\n').map(function (x) { return x.trim(); }).filter(Boolean);
+      else if (b.kind === 'json') {
+        try { v = JSON.parse(raw); } catch (err) { return { error: b, why: 'is not JSON: ' + err.message }; }
+      } else v = raw;
+      if (b.input.validity && !b.input.validity.valid) return { error: b, why: b.input.validationMessage || 'is not valid' };
+      setAt(value, b.path, v);
+    }
+    return { value: value };
+  }
+
+  /** Every leaf that differs between two values: "path: before -> after". */
+  function changes(before, after, path, out) {
+    if (JSON.stringify(before) === JSON.stringify(after)) return out;
+    var objects = before && after && typeof before === 'object' && typeof after === 'object' && !Array.isArray(before) && !Array.isArray(after);
+    if (!objects) {
+      out.push((path || '(the payload)') + ': ' + (before === undefined ? '(none)' : JSON.stringify(before)) + ' → ' + (after === undefined ? '(removed)' : JSON.stringify(after)));
+      return out;
+    }
+    Object.keys(before).concat(Object.keys(after).filter(function (k) { return !(k in before); })).forEach(function (k) {
+      changes(before[k], after[k], path ? path + '.' + k : k, out);
+    });
+    return out;
+  }
+
+  function syncForm() {
+    var result = formValue();
+    var box = $('edit-form-changes');
+    if (result.error) {
+      fill(box, el('p', { className: 'error-text', text: labelOf(result.error.input) + ' ' + result.why + '. The JSON below is not updated.' }));
+      return result;
+    }
+    $('edited-payload').value = JSON.stringify(result.value, null, 2);
+    var list = changes(form.base, result.value, '', []);
+    fill(box, el('h5', { text: 'What changed' }), list.length ? el('ul', {}, list.map(function (c) { return el('li', { text: c }); })) : el('p', { className: 'hint', text: 'Nothing yet.' }));
+    return result;
+  }
+
+  function labelOf(input) {
+    var l = document.querySelector('label[for="' + input.id + '"]');
+    return l ? l.textContent : 'A field';
+  }
+
+  function loadEditForm(d) {
+    show($('edit-form-block'), false);
+    fill($('edit-form'), '');
+    fill($('edit-form-changes'), '');
+    form = { bindings: [], base: undefined, schemaName: null };
+    var untouched = $('edited-payload').value;
+    return api('GET', '/deliveries/' + encodeURIComponent(d.id) + '/schema')
+      .then(function (found) {
+        if (state.open !== d.id || !state.payloads) return;
+        form.base = state.payloads[found.from];
+        form.schemaName = found.name;
+        // Only when nobody has typed in the JSON box meanwhile.
+        if ($('edited-payload').value === untouched) {
+          Array.prototype.forEach.call(document.getElementsByName('edit-from'), function (r) { r.checked = r.value === found.from; });
+          loadEditedPayload();
+        }
+        var root = el('div');
+        field(found.schema, form.base, [], found.schema.title || found.name, true, root);
+        fill($('edit-form'), root);
+        fill($('edit-form-about'), 'A form for the payload as ' + (found.from === 'start' ? 'received' : 'it entered the node that failed') + ' (schema ' + found.name + (found.matches ? '' : ', which it does not match yet') + '). Each field is checked as you type; what changed is shown before anything is sent.');
+        show($('edit-form-block'), true);
+      })
+      .catch(function () { /* no schema fits: the raw JSON box is the way */ });
+  }
+
+  function checkForm() {
+    var result = syncForm();
+    if (result.error || !form.schemaName) return;
+    api('POST', '/schemas/' + encodeURIComponent(form.schemaName) + '/check', { value: result.value })
+      .then(function (r) {
+        append($('edit-form-changes'), r.valid
+          ? el('p', { className: 'ok', text: 'It matches the schema ' + form.schemaName + '.' })
+          : el('ul', { className: 'error-text' }, r.problems.map(function (p) { return el('li', { text: (p.instancePath || '(the payload)') + ' ' + p.message }); })));
+      })
+      .catch(reportFailure);
+  }
+
   // ---- start -------------------------------------------------------------------------------
 
   function start() {
@@ -971,6 +1179,7 @@
     $('person-close').addEventListener('click', function () { show($('person'), false); });
     $('case-close').addEventListener('click', function () { show($('case'), false); });
     $('resolve-submit').addEventListener('click', resolveChoice);
+    $('edit-form-check').addEventListener('click', checkForm);
 
     if (sessionStorage.getItem(TOKEN)) {
       showConsole();
