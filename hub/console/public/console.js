@@ -3,7 +3,7 @@
  * Everything shown comes from outside the council (payloads, errors, names): it is only ever
  * put on the page with textContent or as a text node, never as HTML. The page's
  * Content-Security-Policy forbids inline script as a second wall. */
-/* global document, window, sessionStorage, fetch, location, URLSearchParams */
+/* global document, window, sessionStorage, fetch, location, URLSearchParams, AbortController, TextDecoder */
 (function () {
   'use strict';
 
