@@ -148,6 +148,70 @@ export const consoleOpenApi = {
     },
     '/dpo/retention': { get: { summary: 'The retention period of each kind of record, in days', responses: { '200': json({ type: 'object' }), ...standard } } },
     '/dpo/retention/run': { post: { summary: 'Run retention now; answers what was removed', responses: { '200': json({ type: 'object' }), ...standard } } },
+    '/people': {
+      get: {
+        summary: 'Find people by name, CRM contact id, UPRN, postcode or any system\'s id',
+        parameters: [{ ...query('q', 'what to look for (at most 200 characters); every word of a name must appear'), required: true }],
+        responses: { '200': json({ type: 'object', properties: { query: { type: 'string' }, people: { type: 'array', items: { type: 'object', properties: { contactId: { type: 'string' }, name: { type: 'string' }, matches: { type: 'integer' }, lastSeen: { type: 'number' } } } } } }), ...standard },
+      },
+    },
+    '/people/{contactId}': {
+      get: {
+        summary: 'One person: what each system holds now (live reconciliation), cross-references, cases, every change and case update with each delivery',
+        parameters: [{ name: 'contactId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' } }],
+        responses: { '200': json({ type: 'object' }), '404': { ...problem, description: 'the hub holds nothing about this contact' }, ...standard },
+      },
+    },
+    '/cases/{key}': {
+      get: {
+        summary: 'One CRM case (key <system>:<ref>): its timeline as the source systems sent it and as it went to the CRM',
+        parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': json({ type: 'object' }), '404': problem, ...standard },
+      },
+    },
+    '/inbound-failures': {
+      get: {
+        summary: 'Everything refused at the door (AMQP dead letters, refused payment files, failures before any delivery), with reason and raw content',
+        parameters: [query('all', 'true: also those resubmitted or discarded')],
+        responses: { '200': json({ type: 'object', properties: { items: { type: 'array', items: { type: 'object' } } } }), ...standard },
+      },
+    },
+    '/deliveries/{id}/resolve': {
+      post: {
+        summary: 'Resolve a needs-attention delivery by a choice: a candidate, or a UPRN typed (an address)',
+        description: 'An address: the UPRN is set on the address in the payload as received and the edited copy runs from the start. A person lookup: the candidate is remembered as the cross-reference and the delivery runs again from the start. Audited.',
+        parameters: [idParam],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['reason'], properties: { reason: { type: 'string' }, candidate: { type: 'integer', minimum: 0 }, uprn: { type: 'string', pattern: '^[0-9]{1,12}$' } } } } } },
+        responses: { '202': json({ type: 'object' }, 'the delivery runs again'), '404': problem, '409': { ...problem, description: 'not needs-attention, or the address is not once in the payload as received' }, ...standard },
+      },
+    },
+    '/deliveries/{id}/schema': {
+      get: {
+        summary: 'The JSON Schema the edit form is built from (refs written out), and which payload it is for',
+        parameters: [idParam],
+        responses: { '200': json({ type: 'object', properties: { from: { type: 'string', enum: ['failed-node', 'start'] }, name: { type: 'string' }, matches: { type: 'boolean' }, schema: { type: 'object' } } }), '404': { ...problem, description: 'no schema fits: edit the raw JSON' }, ...standard },
+      },
+    },
+    '/schemas/{name}/check': {
+      post: {
+        summary: 'Check an edited payload against one of the hub\'s schemas before sending it',
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['value'], properties: { value: {} } } } } },
+        responses: { '200': json({ type: 'object', properties: { valid: { type: 'boolean' }, problems: { type: 'array', items: { type: 'object' } } } }), '404': problem, ...standard },
+      },
+    },
+    '/response-times': {
+      get: {
+        summary: 'Response times per target system (this instance, last 6 hours): samples of deliveries, failures, mean latency, error rate; alerts',
+        responses: { '200': json({ type: 'object' }), ...standard },
+      },
+    },
+    '/events': {
+      get: {
+        summary: 'Server-sent events: counts (when they change), progress (of a bulk or group replay)',
+        responses: { '200': { description: 'text/event-stream' }, '401': standard['401'] },
+      },
+    },
     '/reconciliation': {
       get: {
         summary: 'The reconciliation report for a few people (at most 1000, in the query)',
