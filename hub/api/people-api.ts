@@ -93,6 +93,7 @@ function kindOf(message: MessageRecord | undefined, d: DeliveryRecord): string {
   const code = d.lastError?.code;
   if (message?.source === 'amqp' || code === 'AMQP_DEAD_LETTER') return 'AMQP message dead-lettered';
   if (code === 'PAYMENT_FILE_REFUSED') return 'payment file refused (moved to failed/)';
+  if (d.lastError?.nodeType === 'revenues-ack') return 'Revenues ack file refused (moved to failed/)';
   if (d.lastError?.nodeType === 'soap-endpoint' || d.lastError?.nodeType === 'soap-in') return 'SOAP request refused';
   if (d.lastError?.nodeType === 'govuk-pay-in') return 'webhook event refused';
   return `message from ${message?.source ?? 'an unknown source'} failed before delivery`;

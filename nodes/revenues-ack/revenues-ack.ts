@@ -1,13 +1,15 @@
 import type { NodeAPI, NodeDef, Node, NodeMessage, Send, Done } from '../types';
-import { parseAckFile, requestFileForAck } from '../../adapters/revenues/files';
+import { createHash } from 'crypto';
+import { parseAckFile, requestFileForAck, RevenuesFileError } from '../../adapters/revenues/files';
 import { settleAcks } from '../../adapters/revenues/acks';
 import { permanentError } from '../../adapters/errors';
-import { requireJournal } from '../port';
+import { hubPort, requireJournal } from '../port';
 
 /**
  * Reads a Revenues ack file (from an sftp-watch on revenues/ack) and settles the deliveries
  * it answers in the journal. A faulty file is the message's error: nothing is settled and
- * the watch moves it to failed/ with the reason.
+ * the watch moves it to failed/ with the reason, and it is kept in the journal for the
+ * console's inbound failures (resubmitting a corrected copy there runs it through this node).
  */
 export = function register(RED: NodeAPI) {
   function RevenuesAckNode(this: Node, config: NodeDef) {
@@ -36,6 +38,27 @@ export = function register(RED: NodeAPI) {
         send(msg);
         done();
       } catch (err) {
+        const m = msg as Record<string, any>;
+        // Only a faulty file is kept (a journal that is down fails this node for another reason);
+        // a resubmitted copy that is faulty again is already the journal's.
+        if (err instanceof RevenuesFileError && !m.journal) {
+          const filename = String(m.filename ?? m.sftp?.name ?? '');
+          const text = Buffer.isBuffer(m.payload) ? m.payload.toString('utf8') : String(m.payload ?? '');
+          const sha256 = createHash('sha256').update(text).digest('hex');
+          try {
+            await hubPort(RED).journal?.refuse({
+              source: 'revenues',
+              sourceMessageId: `ack:${filename}:${sha256}`,
+              key: filename,
+              msg: { payload: text.slice(0, 256 * 1024), filename },
+              nodeId: this.id,
+              error: err,
+              where: { nodeId: this.id, nodeType: 'revenues-ack', nodeName: filename },
+            });
+          } catch (keepErr) {
+            this.warn(`revenues-ack: ${filename} not kept for the console (it is in failed/): ${(keepErr as Error).message}`);
+          }
+        }
         done(err as Error);
       }
     });

@@ -13,6 +13,8 @@ import { SAMPLE_ROWS, writeExtract } from '../gazetteer/extract-fixture';
  *   delivery "gazetteer" -> needs attention with the candidates.
  * - POST /test/people/payment-file (text body) -> payment-file (refuses a bad file whole,
  *   kept in the journal as an inbound failure).
+ * - POST /test/people/revenues-ack?name=<file> (text body) -> revenues-ack (a faulty ack file
+ *   is kept as an inbound failure).
  */
 export interface PeopleFlow {
   file: string;
@@ -51,6 +53,15 @@ export function writePeopleFlow(run: string): PeopleFlow {
     },
     { id: 'file.ack', type: 'change', z: 'p', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'taken', tot: 'str' }], wires: [['file.resp']] },
     { id: 'file.resp', type: 'http response', z: 'p', statusCode: '', wires: [] },
+    { id: 'ack.in', type: 'http in', z: 'p', url: '/test/people/revenues-ack', method: 'post', wires: [['ack.name']] },
+    {
+      id: 'ack.name', type: 'function', z: 'p', name: 'as a dropped ack file', outputs: 1,
+      func: "msg.filename = msg.req.query.name;\nmsg.payload = String(msg.payload);\nreturn msg;",
+      wires: [['ack', 'ack.ack']],
+    },
+    { id: 'ack.ack', type: 'change', z: 'p', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'taken', tot: 'str' }], wires: [['ack.resp']] },
+    { id: 'ack.resp', type: 'http response', z: 'p', statusCode: '', wires: [] },
+    { id: 'ack', type: 'revenues-ack', z: 'p', name: 'revenues acks', wires: [[]] },
     { id: 'file', type: 'payment-file', z: 'p', name: 'payment file', window: '10', wires: [[], []] },
   ];
   flow.forEach((n, i) => Object.assign(n, n.type === 'tab' || n.type === 'amqp-broker' ? {} : { x: 140 + (i % 5) * 180, y: 60 + Math.floor(i / 5) * 80 }));

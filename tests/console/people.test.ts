@@ -243,6 +243,16 @@ describe('the console: people, inbound failures and needs attention, in Chromium
     await screenshot('inbound-failures-payment-file');
   });
 
+  it('lists a faulty Revenues ack file with its reason and content', async () => {
+    const name = 'ADDR_20261202093000_0001.ack.csv';
+    const res = await fetch(`${hub.url}/test/people/revenues-ack?name=${name}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'request_id;outcome\nR1;MAYBE\n' });
+    assert.strictEqual(res.status, 200);
+    const failure = await waitFor('the faulty ack file in the inbound failures', async () =>
+      (await api<{ items: Array<{ kind: string; reason: string; content: unknown }> }>('/inbound-failures')).items.find((f) => f.kind.startsWith('Revenues ack file')));
+    assert.match(failure.reason, /header must be request_id,outcome,reason/);
+    assert.strictEqual(failure.content, 'request_id;outcome\nR1;MAYBE\n');
+  });
+
   it('updates the inbound failures live, without a reload (server-sent events)', async () => {
     await page.waitForSelector('body[data-live="on"]');
     publish(Buffer.from('not json at all: live-marker'));
