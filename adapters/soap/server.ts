@@ -115,6 +115,10 @@ export interface SoapServiceOptions {
   handler: SoapOperationHandler;
   /** Larger bodies get a fault before they are parsed (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Told of each request refused with a fault before any operation ran (not XML, a DOCTYPE,
+   * no such operation, a SOAPAction that does not match), with the body as text, so that
+   * the hub can keep it for support. Not for a body too large (it is not read). */
+  onRefused?: (refusal: { body: string; fault: SoapFault }) => void;
 }
 
 export function normalisePath(path: string): string {
@@ -317,8 +321,19 @@ export async function createSoapService(options: SoapServiceOptions): Promise<Ho
         res.end(`${serviceName}: POST SOAP 1.1 requests here; the WSDL is at ${path}?wsdl\n`);
         return;
       }
+      let received: string | undefined;
+      const refused = (fault: SoapFault) => {
+        // The caller's own mistakes only: a fault of the hub's is not the request's content.
+        if (received === undefined || !options.onRefused || fault.side !== 'Client') return;
+        try {
+          options.onRefused({ body: received, fault });
+        } catch {
+          // the listener's own failure must not change the caller's answer
+        }
+      };
       readBody(req, maxBodyBytes)
         .then(async (body) => {
+          received = typeof body === 'string' ? body : String(body);
           const { bodyElements } = await checkSoapXml(body);
           const element = bodyElements[0];
           if (!element || !operationByElement.has(element)) {
@@ -350,8 +365,9 @@ export async function createSoapService(options: SoapServiceOptions): Promise<Ho
             req.resume();
             return;
           }
-          if (err instanceof XmlRefusedError) return sendFault(res, new SoapFault('InvalidRequest', err.message));
-          sendFault(res, faultFromError(err));
+          const fault = err instanceof XmlRefusedError ? new SoapFault('InvalidRequest', err.message) : faultFromError(err);
+          refused(fault);
+          sendFault(res, fault);
         });
     },
   };

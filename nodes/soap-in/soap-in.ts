@@ -1,5 +1,6 @@
 import path from 'path';
-import { randomUUID } from 'crypto';
+import { createHash, randomUUID } from 'crypto';
+import { HubError } from '../../adapters/errors';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from '../types';
 import { DEFAULT_REPLY_TIMEOUT_MS, SoapFault, hostSoapService, pendingSoapReplies, replyKey, soapRegistryFor, type HostedSoapService, type MountPoint, type SoapReplyContext } from '../../adapters/soap';
 import { hubPort } from '../port';
@@ -61,7 +62,23 @@ export = function register(RED: NodeAPI) {
       this.status({ fill: 'red', shape: 'ring', text: 'the HTTP node server is disabled' });
     } else {
       this.status({ fill: 'yellow', shape: 'ring', text: 'reading WSDL' });
-      hostSoapService(soapRegistryFor(RED.httpNode as unknown as MountPoint), { wsdl, path: config.path, handler, maxBodyBytes })
+      // A request refused with a fault is kept for the console's inbound failures (the caller
+      // was answered and must send again: it can be read and discarded there, not resubmitted).
+      const onRefused = ({ body, fault }: { body: string; fault: Error }) => {
+        const sha256 = createHash('sha256').update(body).digest('hex');
+        hubPort(RED)
+          .journal?.refuse({
+            source: 'soap',
+            sourceMessageId: `refused:${config.path}:${sha256}`,
+            key: config.path,
+            msg: { payload: body.slice(0, 256 * 1024), soap: { path: config.path } },
+            nodeId: this.id,
+            error: new HubError('SOAP_REQUEST_REFUSED', `a request to ${config.path} was refused with a fault: ${fault.message}`, { transient: false }),
+            where: { nodeId: this.id, nodeType: 'soap-in', nodeName: config.name || config.path },
+          })
+          .catch((err: Error) => this.warn(`soap-in: a refused request was not kept for the console: ${err.message}`));
+      };
+      hostSoapService(soapRegistryFor(RED.httpNode as unknown as MountPoint), { wsdl, path: config.path, handler, maxBodyBytes, onRefused })
         .then((service) => {
           if (closed) return service.close();
           hosted = service;

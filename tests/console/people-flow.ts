@@ -13,6 +13,8 @@ import { SAMPLE_ROWS, writeExtract } from '../gazetteer/extract-fixture';
  *   delivery "gazetteer" -> needs attention with the candidates.
  * - POST /test/people/payment-file (text body) -> payment-file (refuses a bad file whole,
  *   kept in the journal as an inbound failure).
+ * - soap-in ContactEventService on /soap/test-contact-events (a request refused with a fault
+ *   is kept as an inbound failure).
  * - POST /test/people/revenues-ack?name=<file> (text body) -> revenues-ack (a faulty ack file
  *   is kept as an inbound failure).
  */
@@ -62,6 +64,7 @@ export function writePeopleFlow(run: string): PeopleFlow {
     { id: 'ack.ack', type: 'change', z: 'p', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'taken', tot: 'str' }], wires: [['ack.resp']] },
     { id: 'ack.resp', type: 'http response', z: 'p', statusCode: '', wires: [] },
     { id: 'ack', type: 'revenues-ack', z: 'p', name: 'revenues acks', wires: [[]] },
+    { id: 'soap', type: 'soap-in', z: 'p', name: 'ContactEventService', wsdl: 'adapters/hub-services/ContactEventService.wsdl', path: '/soap/test-contact-events', operations: '', replyTimeout: 5, maxBodyKb: 64, outputs: 1, wires: [[]] },
     { id: 'file', type: 'payment-file', z: 'p', name: 'payment file', window: '10', wires: [[], []] },
   ];
   flow.forEach((n, i) => Object.assign(n, n.type === 'tab' || n.type === 'amqp-broker' ? {} : { x: 140 + (i % 5) * 180, y: 60 + Math.floor(i / 5) * 80 }));

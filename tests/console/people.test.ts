@@ -253,6 +253,24 @@ describe('the console: people, inbound failures and needs attention, in Chromium
     assert.strictEqual(failure.content, 'request_id;outcome\nR1;MAYBE\n');
   });
 
+  it('lists a SOAP request refused with a fault, to be read and discarded (not resubmitted)', async () => {
+    const res = await fetch(`${hub.url}/soap/test-contact-events`, { method: 'POST', headers: { 'content-type': 'text/xml', soapaction: 'x' }, body: '<not-soap>refused-marker</not-soap>' });
+    assert.strictEqual(res.status, 500);
+    assert.match(await res.text(), /faultcode/);
+    const failure = await waitFor('the refused SOAP request in the inbound failures', async () =>
+      (await api<{ items: Array<{ deliveryId: string; kind: string; reason: string; content: unknown }> }>('/inbound-failures')).items.find((f) => String(f.content).includes('refused-marker')));
+    assert.strictEqual(failure.kind, 'SOAP request refused');
+    assert.match(failure.reason, /refused with a fault/);
+    await page.click('#refresh');
+    await page.waitForFunction(() => document.querySelector('#inbound')?.textContent?.includes('refused-marker'));
+    await page.click(`#inbound button[data-open="${failure.deliveryId}"]`);
+    await page.waitForFunction((id) => document.querySelector('#detail-summary')?.textContent?.includes(id), failure.deliveryId);
+    assert.ok(await page.isDisabled('#replay-edited'));
+    await reason('a test call from the CRM supplier, not an event');
+    await page.click('#discard');
+    await waitFor('the refusal discarded', async () => (await api<{ delivery: DeliveryRecord }>(`/deliveries/${failure.deliveryId}`)).delivery.status === 'discarded');
+  });
+
   it('updates the inbound failures live, without a reload (server-sent events)', async () => {
     await page.waitForSelector('body[data-live="on"]');
     publish(Buffer.from('not json at all: live-marker'));

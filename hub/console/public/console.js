@@ -525,13 +525,16 @@
   // ---- actions on one delivery ---------------------------------------------------------------
 
   function prepareActions(d, message, keepResult) {
-    var replayable = REPLAYABLE.indexOf(d.status) >= 0;
+    // A SOAP request refused with a fault: its caller was answered and sends again; nothing waits for a resubmitted copy.
+    var soapRefusal = d.target === 'hub' && d.lastError && d.lastError.nodeType === 'soap-in';
+    var replayable = REPLAYABLE.indexOf(d.status) >= 0 && !soapRefusal;
     var discardable = DISCARDABLE.indexOf(d.status) >= 0;
     var hasFailedNode = Boolean(d.resume);
     ['replay-failed-node', 'replay-start', 'replay-edited'].forEach(function (id) { $(id).disabled = !replayable; });
     $('discard').disabled = !discardable;
     var hint = [];
-    if (!replayable) hint.push('A ' + d.status + ' delivery cannot be replayed' + (d.status === 'superseded' ? ': a newer change replaced it.' : ' now.'));
+    if (!replayable && !soapRefusal) hint.push('A ' + d.status + ' delivery cannot be replayed' + (d.status === 'superseded' ? ': a newer change replaced it.' : ' now.'));
+    if (soapRefusal) hint.push('A SOAP request refused at the door was answered with a fault: its sender sends it again. Read it, then discard it with a reason.');
     if (!discardable) hint.push('Only pending, failed, dead and needs-attention deliveries can be discarded.');
     if (replayable && !hasFailedNode) hint.push('No failed node is recorded: a replay runs from the start.');
     fill($('action-hint'), hint.join(' '));
