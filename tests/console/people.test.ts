@@ -111,6 +111,9 @@ describe('the console: people, inbound failures and needs attention, in Chromium
     context = await browser.newContext({ bypassCSP: true, viewport: { width: 1400, height: 1000 } });
     page = await context.newPage();
     await page.goto(`${hub.url}/console`);
+    await page.waitForSelector('#login:not([hidden])');
+    await accessible('the login page');
+    await screenshot('login');
     await page.fill('#login-username', 'support');
     await page.fill('#login-password', PASSWORD);
     await page.press('#login-password', 'Enter');
@@ -137,9 +140,15 @@ describe('the console: people, inbound failures and needs attention, in Chromium
     publish(event('CP0001', 'Alys', 'Pritchard', { line1: '14 High Street', town: 'Cardiff', postcode: 'CF10 1EP' }));
     await waitFor('the change delivered to planning', async () => (await deliveriesOf('CP0001')).find((d) => d.target === 'planning' && d.status === 'delivered'));
 
-    await page.fill('#person-q', 'Pritchard');
-    await page.press('#person-q', 'Enter');
-    await page.click('#person-results button[data-person="CP0001"]');
+    // Keyboard only: type, Enter, Tab to the person found, Enter.
+    await page.focus('#person-q');
+    await page.keyboard.type('Pritchard');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#person-results button[data-person="CP0001"]');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    assert.strictEqual(await page.evaluate(() => document.activeElement?.getAttribute('data-person')), 'CP0001');
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#person:not([hidden])');
     assert.match(await page.textContent('#person-title') ?? '', /Alys Pritchard \(CP0001\)/);
     const timeline = (await page.textContent('#person-timeline')) ?? '';
