@@ -13,6 +13,8 @@ import { SAMPLE_ROWS, writeExtract } from '../gazetteer/extract-fixture';
  *   delivery "gazetteer" -> needs attention with the candidates.
  * - POST /test/people/payment-file (text body) -> payment-file (refuses a bad file whole,
  *   kept in the journal as an inbound failure).
+ * - POST /test/people/planning-event -> journal (source planning) -> delivery to the CRM case
+ *   "planning:<applicationRef>" (a timeline) -> delivered.
  * - soap-in ContactEventService on /soap/test-contact-events (a request refused with a fault
  *   is kept as an inbound failure).
  * - POST /test/people/revenues-ack?name=<file> (text body) -> revenues-ack (a faulty ack file
@@ -65,6 +67,12 @@ export function writePeopleFlow(run: string): PeopleFlow {
     { id: 'ack.resp', type: 'http response', z: 'p', statusCode: '', wires: [] },
     { id: 'ack', type: 'revenues-ack', z: 'p', name: 'revenues acks', wires: [[]] },
     { id: 'soap', type: 'soap-in', z: 'p', name: 'ContactEventService', wsdl: 'adapters/hub-services/ContactEventService.wsdl', path: '/soap/test-contact-events', operations: '', replyTimeout: 5, maxBodyKb: 64, outputs: 1, wires: [[]] },
+    { id: 'case.in', type: 'http in', z: 'p', url: '/test/people/planning-event', method: 'post', wires: [['case.j']] },
+    { id: 'case.j', type: 'journal', z: 'p', name: 'journal: planning event', source: 'planning', sourceMessageId: 'payload.eventId', sourceMessageIdType: 'msg', key: 'payload.applicationRef', keyType: 'msg', wires: [['case.d', 'case.ack'], ['case.ack']] },
+    { id: 'case.ack', type: 'change', z: 'p', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'stored', tot: 'str' }], wires: [['case.resp']] },
+    { id: 'case.resp', type: 'http response', z: 'p', statusCode: '', wires: [] },
+    { id: 'case.d', type: 'delivery', z: 'p', name: 'CRM case', target: 'crm', key: '"planning:" & payload.applicationRef', keyType: 'jsonata', mode: 'timeline', order: '', orderType: 'msg', maxAttempts: '2', initialDelay: '0.1', maxDelay: '0.2', unclassified: 'transient', wires: [['case.ok']] },
+    { id: 'case.ok', type: 'delivery-outcome', z: 'p', name: 'on the case', mode: 'delivered', wires: [[]] },
     { id: 'file', type: 'payment-file', z: 'p', name: 'payment file', window: '10', wires: [[], []] },
   ];
   flow.forEach((n, i) => Object.assign(n, n.type === 'tab' || n.type === 'amqp-broker' ? {} : { x: 140 + (i % 5) * 180, y: 60 + Math.floor(i / 5) * 80 }));

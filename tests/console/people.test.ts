@@ -169,6 +169,32 @@ describe('the console: people, inbound failures and needs attention, in Chromium
     await screenshot('person');
   });
 
+  it('opens a case from the person page: its timeline as the source sent it and as it went to the CRM', async () => {
+    for (const [n, status] of [[1, 'Received'], [2, 'Validated']] as const) {
+      const res = await fetch(`${hub.url}/test/people/planning-event`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ eventId: `plan-${run}-${n}`, applicationRef: '26/00042/FUL', status, contactId: 'CP0001' }),
+      });
+      assert.strictEqual(res.status, 200);
+    }
+    await waitFor('both updates on the case', async () => (await deliveriesOf('planning:26/00042/FUL')).filter((d) => d.status === 'delivered').length === 2);
+    await page.click('#person-close');
+    await page.fill('#person-q', 'CP0001');
+    await page.press('#person-q', 'Enter');
+    await page.click('#person-results button[data-person="CP0001"]');
+    await page.waitForSelector('#person-cases button[data-case="planning:26/00042/FUL"]');
+    await page.click('#person-cases button[data-case="planning:26/00042/FUL"]');
+    await page.waitForSelector('#case:not([hidden])');
+    assert.match((await page.textContent('#case-title')) ?? '', /Case planning:26\/00042\/FUL/);
+    const timeline = (await page.textContent('#case-timeline')) ?? '';
+    assert.strictEqual((timeline.match(/crm\s*delivered/g) ?? []).length, 2);
+    assert.match((await page.textContent('#case-summary')) ?? '', /CP0001/);
+    await accessible('the case page');
+    await screenshot('case');
+    const missing = await fetch(`${hub.url}/api/console/cases/${encodeURIComponent('planning:none')}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.strictEqual(missing.status, 404);
+  });
+
   it('shows a dead-lettered AMQP message with its reason and raw content, and resubmits an edited copy that is delivered', async () => {
     publish(Buffer.from('{"eventId": "evt-broken", "contact": {"contactId": "CP0002"'));
     const failure = await waitFor('the dead letter in the inbound failures', async () =>
