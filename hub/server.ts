@@ -18,7 +18,7 @@ import { consoleApi } from './api/console-api';
 import { dpoApi } from './api/dpo-api';
 import { PersonalData } from './privacy/people';
 import { describeRetention, runRetention } from './privacy/retention';
-import { reconciliationApi } from './api/reconciliation-api';
+import { bodyErrorAnswer, reconciliationApi } from './api/reconciliation-api';
 import { caseReconciliationApi } from './api/case-reconciliation-api';
 import { peopleApi } from './api/people-api';
 import { LiveEvents } from './api/live';
@@ -210,6 +210,9 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
   RED.httpAdmin.use('/api/console', peopleApi({ read: look, write: act }, { journal: stores.journal, crossReferences: stores.crossReferences, environment: flowEnvironment }));
   RED.httpAdmin.use('/api/console', caseReconciliationApi(look, { journal: stores.journalStore, mappings: stores.mappings, environment: flowEnvironment }));
   RED.httpAdmin.use('/api/console', reconciliationApi(look, { journal: stores.journalStore, crossReferences: stores.crossReferences, environment: flowEnvironment, accessLog: stores.accessLog }));
+  // Last: a malformed or oversized JSON body that Node-RED's admin parser refused before any
+  // route ran is answered in JSON (after the login is checked), never with Express's HTML page.
+  RED.httpAdmin.use('/api/console', consoleBodyErrors(look));
   app.use('/console', consolePage());
   // Webhooks are signed over their exact bytes: the body is kept raw here, before the editor's
   // JSON parser (the admin app at '/') would read it. Webhook nodes listen under /webhooks/.
@@ -258,4 +261,16 @@ function bearerMatches(header: string | undefined, expected: string): boolean {
   const given = Buffer.from(match[1]);
   const wanted = Buffer.from(expected);
   return given.length === wanted.length && crypto.timingSafeEqual(given, wanted);
+}
+
+function consoleBodyErrors(read: express.RequestHandler): express.ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    read(req, res, (denied?: unknown) => {
+      if (denied) return next(denied);
+      const { status, error } = bodyErrorAnswer(err);
+      // bodyErrorAnswer speaks of contact ids for a body too large: say it of any body here
+      res.status(status).json({ error: status === 413 ? 'the body is larger than the hub takes (5 MiB)' : error });
+    });
+  };
 }

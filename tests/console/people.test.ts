@@ -165,6 +165,19 @@ describe('the console: people, inbound failures and needs attention, in Chromium
     const bad = await fetch(`${hub.url}/api/console/people/not%20an%20id`, { headers: { authorization: `Bearer ${token}` } });
     assert.strictEqual(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /is not a CRM contact id/);
+    // Every malformed request gets a clear answer in JSON.
+    const answer = async (p: string, init: RequestInit = {}) => {
+      const res = await fetch(`${hub.url}/api/console${p}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+      return { status: res.status, error: ((await res.json()) as { error: string }).error };
+    };
+    assert.deepStrictEqual(await answer('/people'), { status: 400, error: "search with ?q= a name, CRM contact id, UPRN, postcode or any system's id" });
+    assert.strictEqual((await answer('/people/CZZZZ9')).status, 404);
+    const notJson = await answer('/deliveries/x/resolve', { method: 'POST', body: '{"reason": ' });
+    assert.strictEqual(notJson.status, 400);
+    assert.deepStrictEqual(await answer('/deliveries/x/resolve', { method: 'POST', body: JSON.stringify({ reason: 'r', candidate: 0, uprn: '1' }) }), { status: 400, error: 'give either "candidate" (its number in the list, from 0) or "uprn"' });
+    assert.strictEqual((await answer('/deliveries/nope/resolve', { method: 'POST', body: JSON.stringify({ reason: 'r', candidate: 0 }) })).status, 404);
+    assert.deepStrictEqual(await answer('/schemas/person.address.changed/check', { method: 'POST', body: JSON.stringify({}) }), { status: 400, error: 'the body is {"value": <the payload>}' });
+    assert.strictEqual((await answer('/schemas/no-such/check', { method: 'POST', body: JSON.stringify({ value: 1 }) })).status, 404);
     await accessible('the person page');
     await screenshot('person');
   });
