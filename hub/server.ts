@@ -207,7 +207,7 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
       log: (message) => RED.log.info(`council-hub: ${message}`),
     }),
   );
-  RED.httpAdmin.use('/api/console', peopleApi({ read: look, write: act }, { journal: stores.journal, crossReferences: stores.crossReferences, environment: flowEnvironment }));
+  RED.httpAdmin.use('/api/console', peopleApi({ read: look, write: act }, { journal: stores.journal, crossReferences: stores.crossReferences, environment: flowEnvironment, accessLog: stores.accessLog }));
   RED.httpAdmin.use('/api/console', caseReconciliationApi(look, { journal: stores.journalStore, mappings: stores.mappings, environment: flowEnvironment }));
   RED.httpAdmin.use('/api/console', reconciliationApi(look, { journal: stores.journalStore, crossReferences: stores.crossReferences, environment: flowEnvironment, accessLog: stores.accessLog }));
   // Last: a malformed or oversized JSON body that Node-RED's admin parser refused before any

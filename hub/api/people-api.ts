@@ -6,7 +6,7 @@ import { Journal, NotFoundError, RefusedError } from '../journal/journal';
 import { ConflictError } from '../journal/types';
 import { reconcile } from '../reconcile/reconcile';
 import { reconcileSources, systemReadersFromEnv } from '../reconcile/sources';
-import { personalDataRead } from './personal-data';
+import type { AccessLog } from '../privacy/access-log';
 import { checkSchema, dereferencedSchema, isSchemaName, schemasOf } from '../../adapters/canonical/schemas';
 
 /**
@@ -25,6 +25,8 @@ export interface PeopleApiDependencies {
   journal: Journal;
   crossReferences?: CrossReferenceStore;
   environment: () => Readonly<Record<string, string | undefined>>;
+  /** Who read whose personal data (hub/privacy/access-log.ts): a person page, a case, the inbound failures' content. */
+  accessLog?: AccessLog;
 }
 
 class BadRequest extends Error {}
@@ -134,6 +136,8 @@ export function peopleApi(permissions: { read: RequestHandler; write: RequestHan
   const { read, write } = permissions;
   const json = express.json({ limit: '1mb' });
   const store: JournalStore = deps.journal.store;
+  // A person is named by contact id in the access log, never by what was searched (it may be a name).
+  const seen = (req: Request, what: string, subject?: string) => deps.accessLog?.recordAccess({ actor: actorOf(req), what, ...(subject ? { subject } : {}) });
 
   /** A message with each of its deliveries (status, target, key), for the timelines. */
   async function withDeliveries(messages: MessageRecord[]) {
@@ -187,6 +191,7 @@ export function peopleApi(permissions: { read: RequestHandler; write: RequestHan
       }
     }
     const list = [...people.values()].sort((a, b) => b.lastSeen - a.lastSeen).slice(0, 50);
+    await seen(req, `people search (${list.length} found)`, list.length === 1 ? list[0].contactId : undefined);
     // Names of people found only by id: their newest message.
     for (const p of list) {
       if (!p.name) {
@@ -200,7 +205,7 @@ export function peopleApi(permissions: { read: RequestHandler; write: RequestHan
   router.get('/people/:contactId', read, handle(async (req) => {
     const contactId = req.params.contactId;
     if (!CONTACT_ID.test(contactId)) throw new BadRequest(`"${contactId}" is not a CRM contact id`);
-    personalDataRead({ actor: actorOf(req), what: 'person', id: contactId });
+    await seen(req, `person page ${contactId}`, contactId);
     const [own, mentioning, crossReferences] = await Promise.all([
       store.listMessages({ key: contactId, limit: 200 }),
       store.listMessages({ text: contactId, limit: 200 }),
@@ -235,7 +240,8 @@ export function peopleApi(permissions: { read: RequestHandler; write: RequestHan
     const messages = (await Promise.all([...new Set(deliveries.map((d) => d.messageId))].map((id) => store.getMessage(id)))).filter((m): m is MessageRecord => !!m);
     messages.sort((a, b) => a.receivedAt - b.receivedAt);
     const timeline = await withDeliveries(messages);
-    const contactIds = [...new Set(messages.map(contactIdOf).filter(Boolean))];
+    const contactIds = [...new Set(messages.map(contactIdOf).filter(Boolean))] as string[];
+    await seen(req, `case page ${key}`, contactIds.length === 1 ? contactIds[0] : key);
     return { key, contactIds, timeline };
   }));
 
@@ -292,6 +298,7 @@ export function peopleApi(permissions: { read: RequestHandler; write: RequestHan
         };
       }),
     );
+    await seen(req, `inbound failures list (${failures.length})`);
     return { items: failures };
   }));
 

@@ -3,7 +3,6 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { deadLetterRecord, resubmissionBody } from '../../adapters/amqp/dead-letters';
 import { dereferencedSchema, schemasOf } from '../../adapters/canonical/schemas';
 import { addressInPayload, contactIdOf } from '../../hub/api/people-api';
-import { personalDataRead, setPersonalDataReadHook, type PersonalDataRead } from '../../hub/api/personal-data';
 import { ResponseTimes } from '../../hub/api/response-times';
 import type { MessageRecord } from '../../hub/journal/types';
 
@@ -69,18 +68,6 @@ describe('the console parts', () => {
     assert.strictEqual(schema.properties.person.properties.dateOfBirth.format, 'date');
     assert.strictEqual(schema.properties.newAddress.properties.uprn.pattern, '^[0-9]{1,12}$');
     assert.ok(!JSON.stringify(schema).includes('$ref'));
-  });
-
-  it('calls the personal-data hook on each read, and a failing hook does not stop the page', () => {
-    const seen: PersonalDataRead[] = [];
-    setPersonalDataReadHook((r) => seen.push(r));
-    personalDataRead({ actor: 'support', what: 'person', id: 'C1' });
-    setPersonalDataReadHook(() => {
-      throw new Error('access log down');
-    });
-    assert.doesNotThrow(() => personalDataRead({ actor: 'support', what: 'payload', id: 'm1' }));
-    setPersonalDataReadHook(undefined);
-    assert.deepStrictEqual(seen, [{ actor: 'support', what: 'person', id: 'C1' }]);
   });
 
   describe('response times', () => {

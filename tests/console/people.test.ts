@@ -165,6 +165,12 @@ describe('the console: people, inbound failures and needs attention, in Chromium
     const bad = await fetch(`${hub.url}/api/console/people/not%20an%20id`, { headers: { authorization: `Bearer ${token}` } });
     assert.strictEqual(bad.status, 400);
     assert.match(((await bad.json()) as { error: string }).error, /is not a CRM contact id/);
+    // The person page's read is in the access log, the person named by contact id (the DPO's view).
+    const dpoToken = await login(hub.url, 'dpo', PASSWORD);
+    const log = await fetch(`${hub.url}/api/console/dpo/access-log?subject=CP0001`, { headers: { authorization: `Bearer ${dpoToken}` } });
+    assert.strictEqual(log.status, 200);
+    const entries = ((await log.json()) as { items: Array<{ actor: string; what: string }> }).items;
+    assert.ok(entries.some((e) => e.actor === 'support' && e.what === 'person page CP0001'), JSON.stringify(entries));
     // Every malformed request gets a clear answer in JSON.
     const answer = async (p: string, init: RequestInit = {}) => {
       const res = await fetch(`${hub.url}/api/console${p}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
