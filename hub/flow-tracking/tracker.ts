@@ -38,6 +38,9 @@ export interface FlowTrackerOptions {
 }
 
 function journalledId(msg: any): string | undefined {
+  // A duplicate (a redelivery of a stored message, say while its first consumer was paused)
+  // is no part of the stored message's journey: ending it must not mark that message routed.
+  if (msg?.journal?.duplicate) return undefined;
   const id = msg?.journal?.messageId;
   return typeof id === 'string' ? id : undefined;
 }

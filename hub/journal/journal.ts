@@ -70,6 +70,9 @@ export interface MessageTag {
   key?: string;
   sourceMessageId?: string;
   receivedAt: number;
+  /** This copy is a duplicate of the stored message (a redelivery): it goes the duplicate way
+   * and is no part of the stored message's journey (it must not end it). */
+  duplicate?: true;
 }
 
 /** What msg.delivery holds while a delivery is under way; idempotencyKey goes to the target. */

@@ -40,7 +40,7 @@ export = function register(RED: NodeAPI) {
         const sourceMessageId = text(await evaluateProperty(RED, this, config.sourceMessageId, config.sourceMessageIdType, msg), 'the source message id');
         const key = text(await evaluateProperty(RED, this, config.key, config.keyType, msg), 'the key');
         const { duplicate, tag: stored } = await journal.record({ source, sourceMessageId, key, msg, nodeId: this.id });
-        (msg as Record<string, unknown>).journal = stored;
+        (msg as Record<string, unknown>).journal = duplicate ? { ...stored, duplicate: true } : stored;
         hubPort(RED).settlement.stored(msg);
         this.status(duplicate ? { fill: 'yellow', shape: 'ring', text: `duplicate ${sourceMessageId}` } : { fill: 'green', shape: 'dot', text: `stored ${stored.messageId.slice(0, 8)}` });
         send(duplicate ? [null, msg] : [msg, null]);
