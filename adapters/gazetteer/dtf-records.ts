@@ -215,3 +215,13 @@ async function readLines(file: string, pieceBytes: number, onLines: (lines: Buff
 function decode(bytes: Buffer): string {
   return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
 }
+
+/** A DTF volume's header (record 10): whose gazetteer, when, which volume, full or changes only. */
+export interface DtfVolume {
+  custodianName: string;
+  custodianCode: string;
+  /** YYYY-MM-DD */
+  processDate: string;
+  volumeNumber: number;
+  fileType: 'F' | 'C';
+}

@@ -16,14 +16,8 @@ export { Llpg } from './llpg';
 /** Fields per record type, the three leading ones included (the trailer has five). */
 const WIDTHS: Record<string, number> = { '10': 11, '11': 20, '15': 9, '21': 23, '24': 30, '99': 5 };
 
-export interface DtfVolume {
-  custodianName: string;
-  custodianCode: string;
-  /** YYYY-MM-DD */
-  processDate: string;
-  volumeNumber: number;
-  fileType: 'F' | 'C';
-}
+import type { DtfVolume } from './dtf-records';
+export type { DtfVolume };
 
 /** "5990/2026-12-01/12": custodian, process date, volume. */
 export function volumeId(volume: DtfVolume): string {

@@ -1,6 +1,6 @@
 import type { AddressBook, AddressName } from './address-book';
 import type { GazetteerRecord, LogicalStatus } from './extract';
-import type { DtfVolume } from './dtf';
+import type { DtfVolume } from './dtf-records';
 
 /**
  * The council's LLPG in memory, compact enough for a county (a million properties in about
