@@ -6,6 +6,7 @@ import { Journal, NotFoundError, RefusedError } from '../journal/journal';
 import { ConflictError } from '../journal/types';
 import { reconcile } from '../reconcile/reconcile';
 import { reconcileSources, systemReadersFromEnv } from '../reconcile/sources';
+import { crmCaseReaderFromEnv } from '../reconcile/cases';
 import type { AccessLog } from '../privacy/access-log';
 import { checkSchema, dereferencedSchema, isSchemaName, schemasOf } from '../../adapters/canonical/schemas';
 
@@ -30,6 +31,51 @@ export interface PeopleApiDependencies {
 }
 
 class BadRequest extends Error {}
+
+/** A case's updates as the CRM has them. */
+export interface CrmCaseView {
+  caseRef?: string;
+  status?: string;
+  contactId?: string;
+  updates?: Array<{ status?: string; summary?: string; occurredAt?: string; sourceEventId?: string }>;
+  /** Why the CRM's copy could not be shown (no CRM_WSDL, the CRM unreachable, no such case). */
+  error?: string;
+}
+
+/**
+ * The case as the CRM has it (FindCaseByExternalRef, then GetCase), beside the timeline the
+ * source systems sent: support sees at once whether the CRM holds every update.
+ */
+export async function crmCaseOf(key: string, env: Readonly<Record<string, string | undefined>>): Promise<CrmCaseView> {
+  const [system, ...rest] = key.split(':');
+  const ref = rest.join(':');
+  if ((system !== 'planning' && system !== 'housing') || !ref) return { error: `"${key}" names no planning or housing case` };
+  let crm: ReturnType<typeof crmCaseReaderFromEnv>;
+  try {
+    crm = crmCaseReaderFromEnv(env);
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+  try {
+    const [caseRef, ...others] = await crm.findCases(system, ref);
+    if (!caseRef) return { error: `the CRM has no case for ${system} ${ref}` };
+    const found = await crm.getCase(caseRef);
+    if (!found) return { caseRef, error: `the CRM has no case ${caseRef}` };
+    const updates = (Array.isArray(found.update) ? found.update : found.update ? [found.update] : []) as Array<Record<string, unknown>>;
+    const text = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+    return {
+      caseRef,
+      status: text(found.status),
+      contactId: text(found.contactId),
+      updates: updates.map((u) => ({ status: text(u.status), summary: text(u.summary), occurredAt: text(u.occurredAt), sourceEventId: text(u.sourceEventId) })),
+      ...(others.length ? { error: `the CRM names ${others.length + 1} cases for ${system} ${ref}: ${[caseRef, ...others].join(', ')}` } : {}),
+    };
+  } catch (err) {
+    return { error: `the CRM could not be read: ${(err as Error).message}` };
+  } finally {
+    await crm.close();
+  }
+}
 
 const CONTACT_ID = /^[A-Za-z0-9_-]{1,40}$/;
 const UPRN = /^\d{1,12}$/;
@@ -242,7 +288,7 @@ export function peopleApi(permissions: { read: RequestHandler; write: RequestHan
     const timeline = await withDeliveries(messages);
     const contactIds = [...new Set(messages.map(contactIdOf).filter(Boolean))] as string[];
     await seen(req, `case page ${key}`, contactIds.length === 1 ? contactIds[0] : key);
-    return { key, contactIds, timeline };
+    return { key, contactIds, timeline, crm: await crmCaseOf(key, deps.environment()) };
   }));
 
   /**

@@ -208,6 +208,8 @@ describe('the console: people, inbound failures and needs attention, in Chromium
     const timeline = (await page.textContent('#case-timeline')) ?? '';
     assert.strictEqual((timeline.match(/crm\s*delivered/g) ?? []).length, 2);
     assert.match((await page.textContent('#case-summary')) ?? '', /CP0001/);
+    // This hub has no CRM_WSDL: the CRM's own copy of the case cannot be shown, and the page says why.
+    assert.match((await page.textContent('#case-crm-note')) ?? '', /CRM_WSDL is not set/);
     await accessible('the case page');
     await screenshot('case');
     const missing = await fetch(`${hub.url}/api/console/cases/${encodeURIComponent('planning:none')}`, { headers: { authorization: `Bearer ${token}` } });

@@ -697,6 +697,14 @@
         fill($('case-title'), 'Case ' + c.key);
         fill($('case-summary'), fields([['case', c.key], ['people', c.contactIds.length ? el('span', {}, c.contactIds.map(function (id) { return personButton(id); })) : 'none known']]));
         table($('case-timeline'), ['received', 'from', 'sender\'s id', 'deliveries'], timelineRows(c.timeline));
+        // The CRM's own copy (GetCase): whether it holds every update the source systems sent.
+        var crm = c.crm || {};
+        var crmNote = crm.error ? crm.error : crm.caseRef ? 'CRM case ' + crm.caseRef + (crm.status ? ', status ' + crm.status : '') + (crm.contactId ? ', contact ' + crm.contactId : ', no contact linked') : '';
+        fill($('case-crm-note'), crmNote);
+        show($('case-crm-note'), !!crmNote);
+        table($('case-crm'), ['occurred', 'status', 'summary', 'sender\'s id'], (crm.updates || []).map(function (u) {
+          return [u.occurredAt || '', u.status || '', u.summary || '', u.sourceEventId || ''];
+        }));
         $('case').focus();
       })
       .catch(function (err) {
