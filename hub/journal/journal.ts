@@ -476,8 +476,16 @@ export class Journal extends EventEmitter {
       const again = outcome === 'delivered' && !release && !d.timeline ? await this.skippedToTryAgain(d, now, before) : undefined;
       await this.commitWithAgain(settled, changes, again, before);
       if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
+      const afterOlder = outcome === 'skipped' && !release && !d.timeline ? await this.skippedAfterOlder(settled) : undefined;
+      if (afterOlder) await this.tryAgain(afterOlder);
       return { changed: true, delivery: settled };
     });
+  }
+
+  /** Runs a skipped change again (skippedAfterOlder): the same delivery from its start, or a copy. */
+  private async tryAgain(again: TryAgain | { kind: 'rerun'; delivery: DeliveryRecord; message: MessageRecord; reason: string }): Promise<void> {
+    if (again.kind === 'rerun') await this.replayStored(again.delivery, again.message, { from: 'start', actor: 'hub', reason: again.reason });
+    else if (again.kind === 'copy') await this.replayEdited(again.copyOf, again.message, { from: 'start', actor: 'hub', reason: again.reason, payload: again.message.payload });
   }
 
   /**
@@ -505,18 +513,26 @@ export class Journal extends EventEmitter {
   }
 
   /**
-   * The target skipped this change, but an older change of the person reached it after this
-   * one was handed over (its late answer came meanwhile): the change was judged without it.
-   * A copy goes again (the target remembers its answer to this request id).
+   * This change is being skipped, but it was judged without an older change of the person:
+   * one the target took after this one was handed over (its late answer came meanwhile), or
+   * one that reached the hub after this one was made (a redelivery from an instance that died
+   * or was paused), superseded by it at once and so never sent. The target still holds what
+   * it held before that older change: the change runs again from its start, where the address
+   * the target holds is worked out again. A target that answers later remembers its answer to
+   * a request id: a copy goes instead.
    */
-  private async skippedAfterOlder(skipped: DeliveryRecord): Promise<TryAgain | undefined> {
+  private async skippedAfterOlder(skipped: DeliveryRecord): Promise<TryAgain | { kind: 'rerun'; delivery: DeliveryRecord; message: MessageRecord; reason: string } | undefined> {
     const handedOver = skipped.sentAt ?? skipped.updatedAt;
     const ofKey = await this.store.deliveriesOfKey(skipped.target, skipped.key);
-    const olderSince = ofKey.find((o) => o.id !== skipped.id && o.status === 'delivered' && isNewer(skipped, o) && (o.settledAt ?? 0) > handedOver);
-    if (!olderSince || ofKey.some((o) => o.id !== skipped.id && (o.status === 'in-flight' || o.status === 'pending' || (o.status === 'delivered' && isNewer(o, skipped))))) return undefined;
+    const others = ofKey.filter((o) => o.id !== skipped.id);
+    const older = others.find(
+      (o) => isNewer(skipped, o) && ((o.status === 'delivered' && (o.settledAt ?? 0) > handedOver) || (o.status === 'superseded' && o.createdAt > skipped.createdAt && o.supersededBy === skipped.id)),
+    );
+    if (!older || skipped.triedAgainAfter === older.id || others.some((o) => o.status === 'in-flight' || o.status === 'pending' || (o.status === 'delivered' && isNewer(o, skipped)))) return undefined;
     const message = await this.store.getMessage(skipped.messageId);
     if (!message || message.resolvedBy) return undefined;
-    return { kind: 'copy', copyOf: skipped, message, reason: `an older change (delivery ${olderSince.id}) reached ${skipped.target} after this one was handed over; tried again` };
+    const reason = `an older change (delivery ${older.id}) ${older.status === 'delivered' ? `reached ${skipped.target} after this one was handed over` : 'reached the hub after this one'}; tried again`;
+    return skipped.answersLater ? { kind: 'copy', copyOf: skipped, message, reason } : { kind: 'rerun', delivery: { ...skipped, triedAgainAfter: older.id }, message, reason };
   }
 
   private async commitWithAgain(settled: DeliveryRecord, changes: DeliveryRecord[], again: TryAgain | undefined, before: Map<string, DeliveryRecord | undefined>): Promise<void> {
@@ -735,14 +751,11 @@ export class Journal extends EventEmitter {
       const { release, changes, settled } = tookAfterAll
         ? { release: undefined, changes: [] as DeliveryRecord[], settled: { ...unsuperseded, status: 'delivered' as const, reason: `${d.target} took it after all (its answer came after delivery ${d.supersededBy} superseded it)`, updatedAt: now, settledAt: now, version: d.version + 1 } }
         : await this.settleChanges(d, answer.outcome === 'rejected' ? 'dead' : answer.outcome, detail, now, before);
-      const again =
-        answer.outcome === 'delivered' && !release && !d.timeline
-          ? await this.skippedToTryAgain(d, now, before)
-          : answer.outcome === 'skipped' && !d.timeline
-            ? await this.skippedAfterOlder(settled)
-            : undefined;
+      const again = answer.outcome === 'delivered' && !release && !d.timeline ? await this.skippedToTryAgain(d, now, before) : undefined;
       await this.commitWithAgain(settled, changes, again, before);
       if (release) this.emit('run', { delivery: release, resume: release.resume! } satisfies RunTask);
+      const afterOlder = answer.outcome === 'skipped' && !release && !d.timeline ? await this.skippedAfterOlder(settled) : undefined;
+      if (afterOlder) await this.tryAgain(afterOlder);
       return { changed: true, delivery: settled };
     });
   }

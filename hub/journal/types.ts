@@ -127,6 +127,8 @@ export interface DeliveryRecord {
    * Any other run that finds it in flight (a restart's run from the start meeting a retry
    * under way) stops there, so that one attempt does not become two. */
   runFromStart?: boolean;
+  /** The older change this one was run again after, once (journal.skippedAfterOlder). */
+  triedAgainAfter?: string;
   /** A timeline (case updates, payments): every entry is delivered, in order, none superseded. */
   timeline?: boolean;
   /** The target answers later (an ack file): a change being retried still holds the gate. */

@@ -205,6 +205,37 @@ for (const fixture of storeFixtures()) {
       assert.strictEqual(runs[0].message!.editedFrom, n2.delivery.messageId);
     });
 
+    it('runs a skipped change again, once, when an older change of the person reached the hub after it (a redelivery) and was superseded by it unsent', async () => {
+      const newer = await start((await change('C8')).id, 'C8', 2_000);
+      const older = await start((await change('C8')).id, 'C8', 1_000);
+      assert.strictEqual(older.action, 'superseded', 'an older change arriving late is superseded at once by the newer one under way');
+      runs = [];
+      await journal.settle(newer.delivery.id, 'skipped', { reason: 'planning has no party at the previous address: no relationship, nothing sent' });
+      const again = (await journal.store.getDelivery(newer.delivery.id))!;
+      assert.strictEqual(again.status, 'in-flight', 'judged without the older change: it runs again');
+      assert.strictEqual(again.runFromStart, true);
+      assert.strictEqual(again.triedAgainAfter, older.delivery.id);
+      assert.strictEqual(runs.length, 1);
+      assert.strictEqual(runs[0].resume.nodeId, 'journal-node');
+      const audits = await journal.store.listAudit({ deliveryId: newer.delivery.id });
+      assert.ok(audits.some((a) => a.actor === 'hub' && /reached the hub after this one; tried again/.test(a.reason)));
+      runs = [];
+      await journal.settle(newer.delivery.id, 'skipped', { reason: 'still nobody there' });
+      assert.strictEqual(await status(newer.delivery.id), 'skipped', 'once only: no loop');
+      assert.strictEqual(runs.length, 0);
+
+      // At a target that answers later, a copy goes (it remembers its answer to a request id).
+      const later = (messageId: string, order: number) =>
+        journal.startDelivery({ messageId, target: 'revenues', key: 'C9', order, retry: fast, mode: { answersLater: true }, nodeId: 'delivery-node', msg: { payload: messageId } });
+      const n2 = await later((await change('C9')).id, 2_000);
+      await journal.awaitAnswer(n2.delivery.id);
+      assert.strictEqual((await later((await change('C9')).id, 1_000)).action, 'superseded');
+      runs = [];
+      await journal.answer(n2.delivery.id, { outcome: 'skipped', reason: 'NO_MATCH' });
+      assert.strictEqual(runs.length, 1);
+      assert.strictEqual(runs[0].message!.editedFrom, n2.delivery.messageId);
+    });
+
     it('does not start a delivery twice for the same message, target and key', async () => {
       const m = await change();
       const first = await start(m.id);
