@@ -10,8 +10,12 @@ import type { Bs7666Address } from '../canonical/types';
 /** A PAON that is a number or a range ("12", "12A", "12-14") goes on the street's line. */
 const NUMBERED_PAON = /^\d+[A-Z]?(\s*-\s*\d+[A-Z]?)?$/i;
 
+/** Text beyond ASCII (only such text can change under NFC normalisation). */
+const BEYOND_ASCII = /[\u0080-\uffff]/;
+
 function tidy(text: unknown): string {
-  return typeof text === 'string' ? text.normalize('NFC').replace(/\s+/g, ' ').trim() : '';
+  if (typeof text !== 'string') return '';
+  return (BEYOND_ASCII.test(text) ? text.normalize('NFC') : text).replace(/\s+/g, ' ').trim();
 }
 
 /** Characters (code points), not UTF-16 units; text without surrogate pairs needs no counting. */
@@ -20,6 +24,9 @@ const length = (text: string): number => (SURROGATE.test(text) ? Array.from(text
 
 /** Greedy word wrap; a single word longer than the width is split at the width. */
 function wrap(text: string, width: number): string[] {
+  // Tidied text (single spaces, trimmed) that fits is its own line: the usual case.
+  if (!text) return [];
+  if (length(text) <= width) return [text];
   const lines: string[] = [];
   let line = '';
   for (let word of text.split(' ')) {
