@@ -13,9 +13,14 @@ const NUMBERED_PAON = /^\d+[A-Z]?(\s*-\s*\d+[A-Z]?)?$/i;
 /** Text beyond ASCII (only such text can change under NFC normalisation). */
 const BEYOND_ASCII = /[\u0080-\uffff]/;
 
+/** Whitespace to tidy: a run of two, any but a plain space, or a space at either end. */
+const UNTIDY = /\s{2}|[^\S ]|^ | $/;
+
 function tidy(text: unknown): string {
   if (typeof text !== 'string') return '';
-  return (BEYOND_ASCII.test(text) ? text.normalize('NFC') : text).replace(/\s+/g, ' ').trim();
+  const normal = BEYOND_ASCII.test(text) ? text.normalize('NFC') : text;
+  // Most parts are tidy already: tested, not rebuilt.
+  return UNTIDY.test(normal) ? normal.replace(/\s+/g, ' ').trim() : normal;
 }
 
 /** Characters (code points), not UTF-16 units; text without surrogate pairs needs no counting. */
@@ -105,7 +110,8 @@ export function addressLines(address: Partial<Bs7666Address>, maxLines: number, 
     townName && !same(townName, postTown) ? townName : '',
     postTown,
   ].filter(Boolean);
-  let lines = parts.flatMap((part) => wrap(part, width));
+  let lines: string[] = [];
+  for (const part of parts) lines = lines.concat(wrap(part, width));
   if (lines.length > maxLines) lines = packParts(parts, width, maxLines).flatMap((part) => wrap(part, width));
   if (lines.length > maxLines) {
     throw new AddressLinesError(

@@ -180,6 +180,13 @@ describe('addressLines (the housing and revenues line rule)', () => {
     const crowded = { ...street, saon: 'Flat 12 Lovelace', paon: 'Orchard House', locality: 'Upper Brackenford', townName: 'Coldharbour Green' };
     assert.throws(() => addressLines(crowded, 4, 20), /address needs 6 lines of at most 20 characters but only 4 are available: Flat 12 Lovelace \/ Orchard House \/ HIGH STREET \/ Upper Brackenford \/ Coldharbour Green \/ CARDIFF/);
   });
+  it('tidies whitespace (runs, tabs, line breaks, non-breaking spaces, at either end) and composes accents, leaving tidy text as it is', () => {
+    assert.deepStrictEqual(addressLines({ ...street, saon: '  Flat\t2 ', paon: '12', streetDescription: 'HIGH\u00a0 STREET\n' }, 5, 35), ['Flat 2', '12 HIGH STREET', 'CARDIFF']);
+    // "FRA" + a combining circumflex is one letter once composed (NFC): it fits a 4-letter line.
+    assert.deepStrictEqual(addressLines({ ...street, paon: 'X', streetDescription: 'FRA\u0302N', postTown: 'CDF', townName: 'CDF' }, 5, 4), ['X', 'FR\u00c2N', 'CDF']);
+    assert.deepStrictEqual(addressLines({ ...street, saon: 'Flat 2' }, 5, 35), ['Flat 2', '12 HIGH STREET', 'CARDIFF']);
+    assert.deepStrictEqual(addressLines({ ...street, locality: ' ', townName: '' }, 5, 35), ['12 HIGH STREET', 'CARDIFF'], 'a part of only spaces is no part');
+  });
   it('shares lines between neighbouring parts, from the top, only when the lines would run out', () => {
     const flat: Bs7666Address = { uprn: '1', saon: 'Flat 12', paon: 'Lovelace Court', streetDescription: 'Hawthorn Grove', townName: 'Eastwick Parva', postTown: 'DUNMERE', postcode: 'XM9 1AB' };
     assert.deepStrictEqual(addressLines(flat, 5, 35), ['Flat 12', 'Lovelace Court', 'Hawthorn Grove', 'Eastwick Parva', 'DUNMERE']);
