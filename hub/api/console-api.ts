@@ -1,7 +1,8 @@
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ConflictError, deliveryStatuses, DeliveryFilter, DeliveryStatus, MessageFilter } from '../journal/types';
-import { Journal, NotFoundError, RefusedError, ReplayFrom } from '../journal/journal';
+import { deliveryStatuses, DeliveryFilter, DeliveryStatus, MessageFilter } from '../journal/types';
+import { Journal, NotFoundError, ReplayFrom } from '../journal/journal';
 import { consoleOpenApi } from './openapi';
+import { actorOf, BadRequest, handle } from './http';
 import type { AccessLog } from '../privacy/access-log';
 import type { LiveEvents } from './live';
 import { randomUUID } from 'crypto';
@@ -18,7 +19,7 @@ export interface ConsolePermissions {
   write: RequestHandler;
 }
 
-export class BadRequest extends Error {}
+export { BadRequest };
 
 function one(value: unknown): string | undefined {
   if (value === undefined) return undefined;
@@ -91,29 +92,6 @@ function fromOf(body: any): ReplayFrom {
   return from;
 }
 
-function actorOf(req: Request): string {
-  const user = (req as any).user;
-  return typeof user?.username === 'string' ? user.username : 'unknown';
-}
-
-type Handler = (req: Request, res: Response) => Promise<unknown>;
-
-/** Runs an async handler and turns the journal's refusals into HTTP answers. */
-function handle(work: Handler): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    work(req, res).then(
-      (body) => {
-        if (!res.headersSent) res.json(body);
-      },
-      (err: Error) => {
-        if (err instanceof BadRequest) res.status(400).json({ error: err.message });
-        else if (err instanceof NotFoundError) res.status(404).json({ error: err.message });
-        else if (err instanceof RefusedError || err instanceof ConflictError) res.status(409).json({ error: err.message });
-        else next(err);
-      },
-    );
-  };
-}
 
 /**
  * `accessLog`: every read that returns payloads (a delivery, a message, a listing of them)

@@ -1,9 +1,9 @@
-import express, { NextFunction, Request, RequestHandler, Response } from 'express';
-import { NotFoundError, RefusedError } from '../journal/journal';
+import express, { Request, RequestHandler, Response } from 'express';
 import type { Journal, RetentionPeriods } from '../journal/journal';
 import type { AccessLog } from '../privacy/access-log';
 import { BadPersonQuery, PersonalData, PersonQuery, personQuery, subjectOf } from '../privacy/people';
 import { describeRetention, runRetention } from '../privacy/retention';
+import { actorOf, BadRequest, handle as handleWith } from './http';
 
 /**
  * The data protection officer's API (permission console.dpo: the dpo and developer roles):
@@ -18,28 +18,10 @@ export interface DpoApiOptions {
   log?: (message: string) => void;
 }
 
-class BadRequest extends Error {}
 
-function actorOf(req: Request): string {
-  const user = (req as any).user;
-  return typeof user?.username === 'string' ? user.username : 'unknown';
-}
 
-function handle(work: (req: Request, res: Response) => Promise<unknown>): RequestHandler {
-  return (req, res, next: NextFunction) => {
-    work(req, res).then(
-      (body) => {
-        if (!res.headersSent) res.json(body);
-      },
-      (err: Error) => {
-        if (err instanceof BadRequest || err instanceof BadPersonQuery) res.status(400).json({ error: err.message });
-        else if (err instanceof NotFoundError) res.status(404).json({ error: err.message });
-        else if (err instanceof RefusedError) res.status(409).json({ error: err.message });
-        else next(err);
-      },
-    );
-  };
-}
+/** A person query the DPO got wrong is a 400 like any malformed request. */
+const handle = (work: (req: Request, res: Response) => Promise<unknown>) => handleWith(work, [BadPersonQuery]);
 
 function optionalTime(value: unknown, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;

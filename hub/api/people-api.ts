@@ -3,10 +3,10 @@ import type { CrossReferenceStore, System } from '../../adapters/people/cross-re
 import { openSharedGazetteer } from '../../adapters/gazetteer';
 import { HUB_STAGE, type DeliveryRecord, type DeliveryStatus, type JournalStore, type MessageRecord } from '../journal/types';
 import { Journal, NotFoundError, RefusedError } from '../journal/journal';
-import { ConflictError } from '../journal/types';
 import { reconcile } from '../reconcile/reconcile';
 import { reconcileSources, systemReadersFromEnv } from '../reconcile/sources';
 import { crmCaseReaderFromEnv } from '../reconcile/cases';
+import { actorOf, BadRequest, handle } from './http';
 import type { AccessLog } from '../privacy/access-log';
 import { checkSchema, dereferencedSchema, isSchemaName, schemasOf } from '../../adapters/canonical/schemas';
 
@@ -30,7 +30,6 @@ export interface PeopleApiDependencies {
   accessLog?: AccessLog;
 }
 
-class BadRequest extends Error {}
 
 /** A case's updates as the CRM has them. */
 export interface CrmCaseView {
@@ -88,26 +87,6 @@ function one(value: unknown, name: string): string | undefined {
   return value.trim() === '' ? undefined : value.trim();
 }
 
-function actorOf(req: Request): string {
-  const user = (req as { user?: { username?: unknown } }).user;
-  return typeof user?.username === 'string' ? user.username : 'unknown';
-}
-
-function handle(work: (req: Request, res: Response) => Promise<unknown>): RequestHandler {
-  return (req, res, next) => {
-    work(req, res).then(
-      (body) => {
-        if (!res.headersSent) res.json(body);
-      },
-      (err: Error) => {
-        if (err instanceof BadRequest) res.status(400).json({ error: err.message });
-        else if (err instanceof NotFoundError) res.status(404).json({ error: err.message });
-        else if (err instanceof RefusedError || err instanceof ConflictError) res.status(409).json({ error: err.message });
-        else next(err);
-      },
-    );
-  };
-}
 
 /** Every value of fields with these names anywhere in a JSON value (depth-limited). */
 function fieldValues(value: unknown, names: Set<string>, out: string[] = [], depth = 0): string[] {

@@ -123,6 +123,14 @@ end
 return 'OK'
 `;
 
+/** Lua: deletes the delivery `d` (decoded) and takes it out of every index; shared by PRUNE and PURGE. */
+const DELETE_DELIVERY = `      redis.call('DEL', p .. 'd:' .. d.id)
+      redis.call('ZREM', p .. 'ds:' .. d.status, d.id)
+      redis.call('ZREM', p .. 'dt', d.id)
+      redis.call('SREM', p .. 'dk:' .. d.target .. '\\n' .. d.key, d.id)
+      redis.call('SREM', p .. 'dm:' .. d.messageId, d.id)
+      redis.call('HINCRBY', p .. 'cnt', d.status .. '\\n' .. d.target, -1)`;
+
 /** Deletes settled deliveries (ids in ARGV) and then messages left with no delivery and no audit. */
 const PRUNE = `
 local p = ARGV[1]
@@ -135,12 +143,7 @@ for i = 3, #ARGV do
     local d = cjson.decode(cur)
     local settled = d.settledAt or d.updatedAt
     if (d.status == 'delivered' or d.status == 'skipped' or d.status == 'superseded') and settled < before then
-      redis.call('DEL', p .. 'd:' .. d.id)
-      redis.call('ZREM', p .. 'ds:' .. d.status, d.id)
-      redis.call('ZREM', p .. 'dt', d.id)
-      redis.call('SREM', p .. 'dk:' .. d.target .. '\\n' .. d.key, d.id)
-      redis.call('SREM', p .. 'dm:' .. d.messageId, d.id)
-      redis.call('HINCRBY', p .. 'cnt', d.status .. '\\n' .. d.target, -1)
+${DELETE_DELIVERY}
       messages[d.messageId] = true
       gone = gone + 1
     end
@@ -181,12 +184,7 @@ for i = 4, #ARGV do
     elseif kind == 'discarded' then due = (d.status == 'discarded' and d.target ~= 'hub')
     elseif kind == 'refused' then due = (d.status == 'discarded' and d.target == 'hub') end
     if due and settled < before then
-      redis.call('DEL', p .. 'd:' .. d.id)
-      redis.call('ZREM', p .. 'ds:' .. d.status, d.id)
-      redis.call('ZREM', p .. 'dt', d.id)
-      redis.call('SREM', p .. 'dk:' .. d.target .. '\\n' .. d.key, d.id)
-      redis.call('SREM', p .. 'dm:' .. d.messageId, d.id)
-      redis.call('HINCRBY', p .. 'cnt', d.status .. '\\n' .. d.target, -1)
+${DELETE_DELIVERY}
       messages[d.messageId] = true
       gone = gone + 1
     end

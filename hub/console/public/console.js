@@ -878,13 +878,7 @@
     if (reloadTimer) return;
     reloadTimer = window.setTimeout(function () {
       reloadTimer = null;
-      Promise.all([
-        api('GET', '/counts').then(showCounts),
-        api('GET', '/failure-groups').then(function (r) { showGroups(r.groups); }),
-        loadDeliveries(),
-        loadInbound(),
-        loadResponseTimes(),
-      ]).catch(reportFailure);
+      loadAll();
     }, 1000);
   }
 
