@@ -9,7 +9,7 @@ import { findPerson, type LookupSystem } from '../adapters/people/lookup';
 import { createSoapClient, type SoapClient } from '../adapters/soap';
 import { SftpConnection } from '../adapters/sftp/connection';
 import { uploadAtomically } from '../adapters/sftp/write';
-import { ackFileName, buildRequestFile, requestFileName, requestRow, type RevenuesRequestRow } from '../adapters/revenues/files';
+import { ackFileName, buildRequestFile, parseAckFile, requestFileName, requestRow, type RevenuesRequestRow } from '../adapters/revenues/files';
 import type { PersonAddressChanged } from '../adapters/canonical';
 import { SqliteCrossReferences } from '../hub/xref';
 import { backOfficeEnvironment } from '../hub/demo';
@@ -79,6 +79,23 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
   }
 }
 
+/**
+ * Revenues' ack folder as a round finds it: empty. The hub's watch takes every ack file in
+ * revenues/ack, so the script's acks and a file the previous hub left in processing/ would
+ * be read by the next hub as acks it knows nothing about (a fresh journal each round).
+ */
+function clearRevenuesAcks(shared: Shared): void {
+  const acks = path.join(shared.sims.sftpRoot, 'revenues', 'ack');
+  const earlier = path.join(shared.dir, 'earlier-acks');
+  fs.mkdirSync(earlier, { recursive: true });
+  for (const folder of [acks, path.join(acks, 'processing')]) {
+    if (!fs.existsSync(folder)) continue;
+    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+      if (entry.isFile()) fs.renameSync(path.join(folder, entry.name), path.join(earlier, `${Date.now()}-${entry.name}`));
+    }
+  }
+}
+
 /** The next `count` residents the CRM knows, each to a new home. */
 function movers(shared: Shared, count: number) {
   const residents = shared.sims.population.residents.filter((r) => r.crmContactId);
@@ -133,6 +150,7 @@ async function hubRound(shared: Shared, count: number, synchronous: 'FULL' | 'OF
     const api = new HubApi(hub.url);
     await until('the hub to bind its queue', 30000, () => amqpAdmin(async (ch) => !!(await ch.checkQueue(shared.queue)).queue).catch(() => false), 200);
     const moves = movers(shared, count);
+    clearRevenuesAcks(shared);
     const started = process.hrtime.bigint();
     for (const m of moves) await shared.sims.crm.changeContactAddress(m.contactId, m.address);
     await until('the hub to settle every delivery', 30 * 60 * 1000, async () => {
@@ -212,6 +230,7 @@ class DirectScript {
   /** Every event to every system, then Revenues' files written and their acks awaited. */
   async round(count: number): Promise<Measurement> {
     const moves = movers(this.shared, count);
+    clearRevenuesAcks(this.shared);
     const started = process.hrtime.bigint();
     const rows: RevenuesRequestRow[] = [];
     let next = 0;
@@ -246,6 +265,16 @@ class DirectScript {
       const listed = await this.sftp.run((sftp) => sftp.list('revenues/ack'));
       return [...acks].every((a) => listed.some((f) => f.name === a));
     }, 100);
+    // Read like the hub reads them (a script that ignored Revenues' answers would not know what failed), then out of the way.
+    let answered = 0;
+    for (const ack of acks) {
+      answered += parseAckFile((await this.sftp.run((sftp) => sftp.get(`revenues/ack/${ack}`))) as Buffer).length;
+      await this.sftp.run(async (sftp) => {
+        if (!(await sftp.exists('revenues/ack/processed'))) await sftp.mkdir('revenues/ack/processed', true);
+        await sftp.rename(`revenues/ack/${ack}`, `revenues/ack/processed/${ack}`);
+      });
+    }
+    if (answered !== rows.length) throw new Error(`bench: Revenues answered ${answered} of ${rows.length} rows`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return { value: count / seconds, extra: { seconds: Math.round(seconds * 100) / 100, revenuesRows: rows.length } };
   }

@@ -235,6 +235,8 @@ export async function startEmbeddedSftp(options: EmbeddedSftpOptions): Promise<E
     client.on('error', () => undefined); // a client gone mid-handshake is not our failure
     client.on('authentication', authenticate);
     client.on('ready', () => {
+      // Small answers are not held back waiting for the client's delayed ack (the types miss this ssh2 method).
+      (client as unknown as { setNoDelay(noDelay: boolean): void }).setNoDelay(true);
       client.on('session', (acceptSession) => {
         const session = acceptSession();
         session.on('sftp', (acceptSftp) => serveSftp(acceptSftp(), root));

@@ -164,6 +164,9 @@ export class SftpConnection extends EventEmitter {
       raw.destroy();
       throw new SftpError('CONNECTION_LOST', `the SFTP connection to ${this.where} is closed`);
     }
+    // Every SFTP operation is a small request and a small answer: with Nagle's algorithm on,
+    // each waits out the peer's delayed acknowledgement (about 40 ms a write on loopback).
+    raw.setNoDelay(true);
     session.alive = true;
     this.session = session;
     this.emit('connected');

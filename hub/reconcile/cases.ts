@@ -3,7 +3,7 @@ import { createSoapClient, SoapClient } from '../../adapters/soap';
 import type { DeliveryRecord, DeliveryStatus, JournalStore, MessageRecord } from '../journal/types';
 import { everyItem, HUB_STAGE } from '../journal/types';
 import { ReconcileConfigError } from './sources';
-import { mapLimited } from './reconcile';
+import { mapLimited } from '../../adapters/concurrency';
 
 /**
  * The case-update reconciliation: for every case the journal holds case updates for (planning

@@ -1,6 +1,7 @@
 import type { DeliveryRecord } from '../journal/types';
 import type { CrossReference } from '../xref';
 import { AddressView, compareAddresses, describeAddress, fromBs7666, fromCrm, fromLines } from './address';
+import { mapLimited } from '../../adapters/concurrency';
 
 /**
  * The reconciliation report: for each person (a CRM contact), whether each system the hub
@@ -215,20 +216,6 @@ async function reconcilePerson(contactId: string, sources: ReconcileSources): Pr
     crmAddress: describeAddress(crm),
     systems: findings,
   };
-}
-
-/** Runs `work` over items, at most `limit` at a time, keeping the order of the results. */
-export async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
 
 export function summarise(people: PersonReconciliation[]): ReconciliationSummary {

@@ -3,6 +3,7 @@ import helper from 'node-red-node-test-helper';
 import type { NodeAPI, Node, NodeMessage } from 'node-red';
 import batchNode from '../../nodes/revenues-batch/revenues-batch';
 import { settleAcks } from '../../adapters/revenues/acks';
+import type { AckRow } from '../../adapters/revenues/files';
 
 helper.init(require.resolve('node-red'));
 
@@ -90,5 +91,24 @@ describe('settling deliveries from a revenues ack', () => {
     assert.deepStrictEqual(summary, { accepted: 1, rejected: 1, noMatch: 1, unmatched: ['zz'] });
     assert.match(calls[1], /skipped b: revenues: no council tax account at the previous address/);
     assert.strictEqual(calls[2], 'rejected c: revenues rejected the change: date of birth does not match');
+  });
+
+  it('settles many rows at once, so their journal writes can share commits, and keeps the file order in the summary', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const open = new Set(Array.from({ length: 100 }, (_, i) => `r${i}`));
+    const settle = async (id: string) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight -= 1;
+      return open.delete(id); // a request id answered twice settles once
+    };
+    const rows: AckRow[] = [...open].map((requestId) => ({ requestId, outcome: 'ACCEPTED', reason: '' }));
+    rows.splice(50, 0, { requestId: 'r10', outcome: 'ACCEPTED', reason: '' }, { requestId: 'unknown', outcome: 'REJECTED', reason: 'x' });
+    const summary = await settleAcks(rows, { delivered: settle, skipped: settle, rejected: settle });
+    assert.ok(most > 1 && most <= 32, `at most 32 at a time, more than one: ${most}`);
+    assert.strictEqual(summary.accepted, 100);
+    assert.deepStrictEqual(summary.unmatched.sort(), ['r10', 'unknown']);
   });
 });
