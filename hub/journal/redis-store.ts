@@ -34,7 +34,7 @@ import {
  * Keys under the prefix: m:<id> message, msrc:<source>\n<sourceMessageId> -> id, mt (zset,
  * received time), mrecv:<instance> (set, not yet routed), d:<id> delivery, dt (zset, updated
  * time), ds:<status> (zset), due (zset, next attempt), dinf:<owner> (set, in flight),
- * dk:<target>\n<key> and dm:<messageId> (sets), cnt (hash status\ntarget -> n), h:<messageId>
+ * mk:<key> (zset, received time; mk-built once indexed), dk:<target>\n<key> and dm:<messageId> (sets), cnt (hash status\ntarget -> n), h:<messageId>
  * (list of hops), a:<id> audit, at / ad:<deliveryId> / am:<messageId> (zsets), seq, lock:<name>;
  * instances (set: every instance with work here), lease:<instance>, takeover:<instance>,
  * takeovers (list) for hub/instances.ts; er:<id> erasure tombstone, erx:<record id> -> erasure
@@ -54,6 +54,7 @@ if redis.call('EXISTS', p .. 'm:' .. ARGV[3]) == 1 then return redis.error_reply
 if ARGV[2] ~= '' then redis.call('SET', p .. 'msrc:' .. ARGV[2], ARGV[3]) end
 redis.call('SET', p .. 'm:' .. ARGV[3], ARGV[4])
 redis.call('ZADD', p .. 'mt', ARGV[5], ARGV[3])
+if ARGV[7] ~= '' then redis.call('ZADD', p .. 'mk:' .. ARGV[7], ARGV[5], ARGV[3]) end
 redis.call('SADD', p .. 'mrecv:' .. ARGV[6], ARGV[3])
 -- the instance has work here: should its lease lapse, another instance takes it over
 redis.call('SADD', p .. 'instances', ARGV[6])
@@ -124,6 +125,12 @@ return 'OK'
 `;
 
 /** Lua: deletes the delivery `d` (decoded) and takes it out of every index; shared by PRUNE and PURGE. */
+/** Lua: deletes message `m` (decoded, id `id`) with its hops and its index entries. */
+const DELETE_MESSAGE = `      redis.call('DEL', p .. 'm:' .. id, p .. 'h:' .. id)
+      redis.call('ZREM', p .. 'mt', id)
+      if type(m.key) == 'string' then redis.call('ZREM', p .. 'mk:' .. m.key, id) end
+      if type(m.sourceMessageId) == 'string' then redis.call('DEL', p .. 'msrc:' .. m.source .. '\\n' .. m.sourceMessageId) end`;
+
 const DELETE_DELIVERY = `      redis.call('DEL', p .. 'd:' .. d.id)
       redis.call('ZREM', p .. 'ds:' .. d.status, d.id)
       redis.call('ZREM', p .. 'dt', d.id)
@@ -154,9 +161,7 @@ for id, _ in pairs(messages) do
   if cur then
     local m = cjson.decode(cur)
     if m.status == 'routed' and m.receivedAt < before and redis.call('SCARD', p .. 'dm:' .. id) == 0 and redis.call('ZCARD', p .. 'am:' .. id) == 0 then
-      redis.call('DEL', p .. 'm:' .. id, p .. 'h:' .. id)
-      redis.call('ZREM', p .. 'mt', id)
-      if type(m.sourceMessageId) == 'string' then redis.call('DEL', p .. 'msrc:' .. m.source .. '\\n' .. m.sourceMessageId) end
+${DELETE_MESSAGE}
     end
   end
 end
@@ -196,9 +201,7 @@ for id, _ in pairs(messages) do
   if cur then
     local m = cjson.decode(cur)
     if m.status == 'routed' and redis.call('SCARD', p .. 'dm:' .. id) == 0 then
-      redis.call('DEL', p .. 'm:' .. id, p .. 'h:' .. id)
-      redis.call('ZREM', p .. 'mt', id)
-      if type(m.sourceMessageId) == 'string' then redis.call('DEL', p .. 'msrc:' .. m.source .. '\\n' .. m.sourceMessageId) end
+${DELETE_MESSAGE}
       mgone = mgone + 1
     end
   end
@@ -234,10 +237,8 @@ for _, id in ipairs(plan.messages) do
   local cur = redis.call('GET', p .. 'm:' .. id)
   if cur then
     local m = cjson.decode(cur)
-    redis.call('DEL', p .. 'm:' .. id, p .. 'h:' .. id)
-    redis.call('ZREM', p .. 'mt', id)
+${DELETE_MESSAGE}
     redis.call('SREM', p .. 'mrecv:' .. m.instance, id)
-    if type(m.sourceMessageId) == 'string' then redis.call('DEL', p .. 'msrc:' .. m.source .. '\\n' .. m.sourceMessageId) end
   end
   redis.call('SET', p .. 'erx:' .. id, erasure.id)
 end
@@ -323,7 +324,7 @@ export class RedisJournalStore implements JournalStore {
   async insertMessage(message: MessageRecord): Promise<{ inserted: boolean; message: MessageRecord }> {
     const sourceKey = message.sourceMessageId ? `${message.source}\n${message.sourceMessageId}` : '';
     const [inserted, doc] = (await this.conflict(
-      this.redis.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(this.codec.sealMessage(message)), String(message.receivedAt), message.instance),
+      this.redis.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(this.codec.sealMessage(message)), String(message.receivedAt), message.instance, message.key ?? ''),
     )) as [number, string];
     return { inserted: inserted === 1, message: inserted === 1 ? message : this.m(doc) };
   }
@@ -336,7 +337,7 @@ export class RedisJournalStore implements JournalStore {
       const chunk = messages.slice(at, at + INSERT_CHUNK);
       for (const message of chunk) {
         const sourceKey = message.sourceMessageId ? `${message.source}\n${message.sourceMessageId}` : '';
-        pipeline.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(this.codec.sealMessage(message)), String(message.receivedAt), message.instance);
+        pipeline.eval(INSERT_MESSAGE, 0, this.p, sourceKey, message.id, JSON.stringify(this.codec.sealMessage(message)), String(message.receivedAt), message.instance, message.key ?? '');
       }
       const answers = (await pipeline.exec()) ?? [];
       answers.forEach(([error, answer], i) => {
@@ -374,8 +375,10 @@ export class RedisJournalStore implements JournalStore {
 
   async listMessages(filter: MessageFilter): Promise<Page<MessageRecord>> {
     const text = filter.text?.toLowerCase();
+    // A person's messages (the held-address question, every change sent) come from their key's own index.
+    if (filter.key !== undefined) await this.keyIndexBuilt();
     return this.scanIndex(
-      `${this.p}mt`,
+      filter.key !== undefined ? `${this.p}mk:${filter.key}` : `${this.p}mt`,
       filter.to ?? '+inf',
       filter.from ?? '-inf',
       async (ids) =>
@@ -384,6 +387,34 @@ export class RedisJournalStore implements JournalStore {
         ),
       filter,
     );
+  }
+
+  private keyIndex?: Promise<void>;
+
+  /**
+   * The messages-by-key index (mk:<key>) came after the first journals: one written before
+   * it is indexed once, on first use, from the time index (mk-built marks it done).
+   */
+  private keyIndexBuilt(): Promise<void> {
+    this.keyIndex ??= (async () => {
+      if (await this.redis.exists(`${this.p}mk-built`)) return;
+      for (let at = 0; ; at += SCAN_CHUNK) {
+        const ids = await this.redis.zrange(`${this.p}mt`, at, at + SCAN_CHUNK - 1, 'WITHSCORES');
+        const pipeline = this.redis.pipeline();
+        const docs = await this.redis.mget(ids.filter((_, i) => i % 2 === 0).map((id) => `${this.p}m:${id}`));
+        docs.forEach((doc, i) => {
+          const key = typeof doc === 'string' ? (JSON.parse(doc) as { key?: unknown }).key : undefined;
+          if (typeof key === 'string') pipeline.zadd(`${this.p}mk:${key}`, ids[i * 2 + 1], ids[i * 2]);
+        });
+        await pipeline.exec();
+        if (ids.length < SCAN_CHUNK * 2) break;
+      }
+      await this.redis.set(`${this.p}mk-built`, '1');
+    })().catch((err) => {
+      this.keyIndex = undefined;
+      throw err;
+    });
+    return this.keyIndex;
   }
 
   async receivedMessages(instance: string): Promise<MessageRecord[]> {

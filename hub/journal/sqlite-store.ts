@@ -50,6 +50,8 @@ create table if not exists journal_message (
 create unique index if not exists journal_message_source on journal_message(source, source_message_id) where source_message_id is not null;
 create index if not exists journal_message_received on journal_message(received_at);
 create index if not exists journal_message_status on journal_message(status, instance);
+create index if not exists journal_message_key on journal_message(key, received_at);
+create index if not exists journal_message_source_received on journal_message(source, received_at);
 create table if not exists journal_delivery (
   id text primary key,
   message_id text not null,
@@ -109,6 +111,8 @@ interface QueuedWrite {
 export class SqliteJournalStore implements JournalStore {
   readonly kind = 'sqlite' as const;
   private readonly mutex = new KeyedMutex();
+  /** Statements built from a filter, prepared once per text (there are a few dozen shapes). */
+  private readonly prepared = new Map<string, Database.Statement>();
   private readonly statements;
   /** Writes waiting for the next group commit. */
   private queue: QueuedWrite[] = [];
@@ -164,6 +168,16 @@ export class SqliteJournalStore implements JournalStore {
         "insert into journal_sequence (name, value) values ('delivery', 1) on conflict(name) do update set value = value + 1 returning value",
       ),
     };
+  }
+
+  private sql(text: string): Database.Statement {
+    let statement = this.prepared.get(text);
+    if (!statement) {
+      if (this.prepared.size >= 500) this.prepared.clear();
+      statement = this.db.prepare(text);
+      this.prepared.set(text, statement);
+    }
+    return statement;
   }
 
   private m = (doc: string): MessageRecord => this.codec.openMessage(JSON.parse(doc));
@@ -236,13 +250,13 @@ export class SqliteJournalStore implements JournalStore {
     if (filter.text) {
       // Payloads are sealed: the text is looked for in the opened documents, newest first.
       const text = filter.text.toLowerCase();
-      const all = (this.db.prepare(`select doc from journal_message ${clause} order by received_at desc, id`).all(...args) as Array<{ doc: string }>)
+      const all = (this.sql(`select doc from journal_message ${clause} order by received_at desc, id`).all(...args) as Array<{ doc: string }>)
         .map((r) => this.m(r.doc))
         .filter((m) => JSON.stringify(m).toLowerCase().includes(text));
       const offset = filter.offset ?? 0;
       return { total: all.length, items: all.slice(offset, offset + (filter.limit ?? 50)) };
     }
-    const total = (this.db.prepare(`select count(*) as n from journal_message ${clause}`).get(...args) as { n: number }).n;
+    const total = (this.sql(`select count(*) as n from journal_message ${clause}`).get(...args) as { n: number }).n;
     const rows = this.db
       .prepare(`select doc from journal_message ${clause} order by received_at desc, id limit ? offset ?`)
       .all(...args, filter.limit ?? 50, filter.offset ?? 0) as Array<{ doc: string }>;
@@ -308,13 +322,13 @@ export class SqliteJournalStore implements JournalStore {
     if (filter.text) {
       // Payloads are sealed: the text is looked for in the opened documents, newest first.
       const text = filter.text.toLowerCase();
-      const all = (this.db.prepare(`select d.doc as doc, m.doc as mdoc ${clause} order by d.updated_at desc, d.id`).all(...args) as Array<{ doc: string; mdoc: string | null }>)
+      const all = (this.sql(`select d.doc as doc, m.doc as mdoc ${clause} order by d.updated_at desc, d.id`).all(...args) as Array<{ doc: string; mdoc: string | null }>)
         .filter((r) => JSON.stringify(this.d(r.doc)).toLowerCase().includes(text) || (r.mdoc !== null && JSON.stringify(this.m(r.mdoc)).toLowerCase().includes(text)))
         .map((r) => this.d(r.doc));
       const offset = filter.offset ?? 0;
       return { total: all.length, items: all.slice(offset, offset + (filter.limit ?? 50)) };
     }
-    const total = (this.db.prepare(`select count(*) as n ${clause}`).get(...args) as { n: number }).n;
+    const total = (this.sql(`select count(*) as n ${clause}`).get(...args) as { n: number }).n;
     const rows = this.db
       .prepare(`select d.doc as doc ${clause} order by d.updated_at desc, d.id limit ? offset ?`)
       .all(...args, filter.limit ?? 50, filter.offset ?? 0) as Array<{ doc: string }>;
@@ -377,12 +391,12 @@ export class SqliteJournalStore implements JournalStore {
   async prune(before: number): Promise<number> {
     const statuses = prunableStatuses.map((s) => `'${s}'`).join(',');
     return this.write(() => {
-      const gone = this.db.prepare(`delete from journal_delivery where status in (${statuses}) and coalesce(settled_at, updated_at) < ?`).run(before).changes;
+      const gone = this.sql(`delete from journal_delivery where status in (${statuses}) and coalesce(settled_at, updated_at) < ?`).run(before).changes;
       const orphans = `select id from journal_message m where received_at < ? and status = 'routed'
         and not exists (select 1 from journal_delivery d where d.message_id = m.id)
         and not exists (select 1 from journal_audit a where a.message_id = m.id)`;
-      this.db.prepare(`delete from journal_hop where message_id in (${orphans})`).run(before);
-      this.db.prepare(`delete from journal_message where id in (${orphans})`).run(before);
+      this.sql(`delete from journal_hop where message_id in (${orphans})`).run(before);
+      this.sql(`delete from journal_message where id in (${orphans})`).run(before);
       return gone;
     });
   }
@@ -401,11 +415,11 @@ export class SqliteJournalStore implements JournalStore {
     // updated_at first: the (status, updated_at) index finds what is due without reading the
     // rest of the table (a settled delivery's last change is its settling).
     const pick = (where: string) =>
-      this.db.prepare(`select id, message_id from journal_delivery where ${where} and updated_at < @before and coalesce(settled_at, updated_at) < @before limit ${CHUNK}`);
-    const deleteDelivery = this.db.prepare('delete from journal_delivery where id = ?');
-    const hasDelivery = this.db.prepare('select 1 from journal_delivery where message_id = ? limit 1');
-    const deleteHops = this.db.prepare('delete from journal_hop where message_id = ?');
-    const deleteMessage = this.db.prepare("delete from journal_message where id = ? and status = 'routed'");
+      this.sql(`select id, message_id from journal_delivery where ${where} and updated_at < @before and coalesce(settled_at, updated_at) < @before limit ${CHUNK}`);
+    const deleteDelivery = this.sql('delete from journal_delivery where id = ?');
+    const hasDelivery = this.sql('select 1 from journal_delivery where message_id = ? limit 1');
+    const deleteHops = this.sql('delete from journal_hop where message_id = ?');
+    const deleteMessage = this.sql("delete from journal_message where id = ? and status = 'routed'");
     for (const { kind, where, before } of kinds) {
       const select = pick(where);
       for (;;) {
@@ -433,11 +447,11 @@ export class SqliteJournalStore implements JournalStore {
     report.messages += await this.write(() => {
       const orphans = `select id from journal_message m where received_at < ? and status = 'routed'
         and not exists (select 1 from journal_delivery d where d.message_id = m.id)`;
-      this.db.prepare(`delete from journal_hop where message_id in (${orphans})`).run(cutoffs.settled);
-      return this.db.prepare(`delete from journal_message where id in (${orphans})`).run(cutoffs.settled).changes;
+      this.sql(`delete from journal_hop where message_id in (${orphans})`).run(cutoffs.settled);
+      return this.sql(`delete from journal_message where id in (${orphans})`).run(cutoffs.settled).changes;
     });
-    const oldAudit = this.db.prepare("select doc from journal_audit where at < ? and json_extract(doc, '$.pseudonymisedAt') is null limit 1000");
-    const updateAudit = this.db.prepare('update journal_audit set doc = ? where id = ?');
+    const oldAudit = this.sql("select doc from journal_audit where at < ? and json_extract(doc, '$.pseudonymisedAt') is null limit 1000");
+    const updateAudit = this.sql('update journal_audit set doc = ? where id = ?');
     for (;;) {
       const n = await this.write(() => {
         const rows = oldAudit.all(cutoffs.audit) as Array<{ doc: string }>;
@@ -455,33 +469,33 @@ export class SqliteJournalStore implements JournalStore {
 
   async erase(erasure: ErasureRecord, audit: AuditRecord[]): Promise<void> {
     await this.write(() => {
-      const marked = this.db.prepare('insert or replace into journal_erased (record_id, erasure_id) values (?, ?)');
+      const marked = this.sql('insert or replace into journal_erased (record_id, erasure_id) values (?, ?)');
       for (const id of erasure.deliveryIds) {
-        this.db.prepare('delete from journal_delivery where id = ?').run(id);
+        this.sql('delete from journal_delivery where id = ?').run(id);
         marked.run(id, erasure.id);
       }
       for (const id of erasure.messageIds) {
-        this.db.prepare('delete from journal_hop where message_id = ?').run(id);
-        this.db.prepare('delete from journal_message where id = ?').run(id);
+        this.sql('delete from journal_hop where message_id = ?').run(id);
+        this.sql('delete from journal_message where id = ?').run(id);
         marked.run(id, erasure.id);
       }
-      const upsert = this.db.prepare(
+      const upsert = this.sql(
         'insert into journal_audit (id, at, delivery_id, message_id, doc) values (@id, @at, @deliveryId, @messageId, @doc) on conflict(id) do update set doc = excluded.doc',
       );
       for (const a of audit) upsert.run({ id: a.id, at: a.at, deliveryId: a.deliveryId ?? null, messageId: a.messageId ?? null, doc: JSON.stringify(this.codec.sealAudit(a)) });
-      this.db.prepare('insert into journal_erasure (id, at, doc) values (?, ?, ?)').run(erasure.id, erasure.at, JSON.stringify(erasure));
+      this.sql('insert into journal_erasure (id, at, doc) values (?, ?, ?)').run(erasure.id, erasure.at, JSON.stringify(erasure));
     });
     // The WAL still holds the pages as they were before: copied back into the file and emptied.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   async erasureOf(recordId: string): Promise<ErasureRecord | undefined> {
-    const row = this.db.prepare('select e.doc from journal_erased x join journal_erasure e on e.id = x.erasure_id where x.record_id = ?').get(recordId) as { doc: string } | undefined;
+    const row = this.sql('select e.doc from journal_erased x join journal_erasure e on e.id = x.erasure_id where x.record_id = ?').get(recordId) as { doc: string } | undefined;
     return row ? JSON.parse(row.doc) : undefined;
   }
 
   async listErasures(limit = 200): Promise<ErasureRecord[]> {
-    return (this.db.prepare('select doc from journal_erasure order by at desc limit ?').all(limit) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
+    return (this.sql('select doc from journal_erasure order by at desc limit ?').all(limit) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc));
   }
 
   async withKeyLock<T>(lockName: string, work: () => Promise<T>): Promise<T> {
