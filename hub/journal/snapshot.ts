@@ -14,13 +14,24 @@ export function storableMessage(msg: object): StoredMessage {
 
 /** storableMessage as its JSON text: what a hop keeps while its node works (parsed only if the node fails). */
 export function storableJson(msg: object): string {
-  const seen = new WeakSet<object>();
   const copy: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(msg)) {
     if (LIVE.has(name) || (name.startsWith('_') && name !== '_msgid') || typeof value === 'function') continue;
     copy[name] = value;
   }
-  const json = JSON.stringify(copy, (_name, value) => {
+  // Plain JSON first: it drops functions and symbols as the careful way does, and runs several
+  // times faster (this runs at every node a journalled message enters). Only a circular
+  // reference or a BigInt makes it throw.
+  try {
+    return JSON.stringify(copy);
+  } catch {
+    return carefulJson(copy);
+  }
+}
+
+function carefulJson(copy: Record<string, unknown>): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(copy, (_name, value) => {
     if (typeof value === 'function' || typeof value === 'symbol') return undefined;
     if (typeof value === 'bigint') return value.toString();
     if (value && typeof value === 'object') {
@@ -29,7 +40,6 @@ export function storableJson(msg: object): string {
     }
     return value;
   });
-  return json;
 }
 
 /** A fresh copy of a stored message, to give to a node (the stored one stays untouched). */

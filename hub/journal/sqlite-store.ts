@@ -69,6 +69,7 @@ create index if not exists journal_delivery_key on journal_delivery(target, key)
 create index if not exists journal_delivery_status on journal_delivery(status, updated_at);
 create index if not exists journal_delivery_message on journal_delivery(message_id);
 create index if not exists journal_delivery_updated on journal_delivery(updated_at);
+create index if not exists journal_delivery_counts on journal_delivery(status, target);
 create table if not exists journal_hop (
   message_id text not null,
   started_at integer not null,
@@ -310,7 +311,10 @@ export class SqliteJournalStore implements JournalStore {
   async listDeliveries(filter: DeliveryFilter): Promise<Page<DeliveryRecord>> {
     const where = new Where();
     if (filter.status?.length) {
-      where.add(`d.status in (${filter.status.map(() => '?').join(',')})`, ...filter.status);
+      // With a key or a message, their index finds the few rows; "+" keeps SQLite from
+      // choosing the status index instead (every delivered delivery ever, read one by one).
+      const column = filter.key || filter.messageId ? '+d.status' : 'd.status';
+      where.add(`${column} in (${filter.status.map(() => '?').join(',')})`, ...filter.status);
     }
     if (filter.target) where.add('d.target = ?', filter.target);
     if (filter.key) where.add('d.key = ?', filter.key);
