@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { KeyedMutex } from './mutex';
 import { newestLive } from './order';
 import { demoCodec, PersonalDataCodec } from './sealing';
+import { groupCommitOf, type GroupCommit } from '../store';
 import {
   AuditRecord,
   ErasureRecord,
@@ -103,11 +104,6 @@ class Where {
   }
 }
 
-interface QueuedWrite {
-  run: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
 
 export class SqliteJournalStore implements JournalStore {
   readonly kind = 'sqlite' as const;
@@ -115,10 +111,8 @@ export class SqliteJournalStore implements JournalStore {
   /** Statements built from a filter, prepared once per text (there are a few dozen shapes). */
   private readonly prepared = new Map<string, Database.Statement>();
   private readonly statements;
-  /** Writes waiting for the next group commit. */
-  private queue: QueuedWrite[] = [];
-  private flushing = false;
-  private readonly group: (batch: QueuedWrite[]) => Array<{ ok: boolean; value?: unknown; error?: unknown }>;
+  /** The database's group commit (hub/store.ts), shared with everything else that writes to it. */
+  private readonly commits: GroupCommit;
 
   /** `codec` seals payloads and stored messages (hub/journal/sealing.ts); the demo key unless given. */
   constructor(
@@ -129,17 +123,7 @@ export class SqliteJournalStore implements JournalStore {
     // What is deleted or rewritten (a purge, an erasure, audit pseudonymised) is overwritten
     // with zeros in the file, not left in free pages for anyone reading the file.
     db.pragma('secure_delete = ON');
-    // A transaction called inside another is a savepoint: a write that throws is undone alone.
-    const savepoint = db.transaction((run: () => unknown) => run());
-    this.group = db.transaction((batch: QueuedWrite[]) =>
-      batch.map((w) => {
-        try {
-          return { ok: true, value: savepoint(w.run) };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      }),
-    );
+    this.commits = groupCommitOf(db);
     this.statements = {
       insertMessage: db.prepare(
         `insert into journal_message (id, source, source_message_id, key, received_at, status, instance, doc)
@@ -187,29 +171,7 @@ export class SqliteJournalStore implements JournalStore {
 
   /** Runs `run` in the next group commit; settles once that commit is on disk. */
   private write<T>(run: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.flushing = false;
-    const batch = this.queue;
-    this.queue = [];
-    if (!batch.length) return;
-    let outcomes: Array<{ ok: boolean; value?: unknown; error?: unknown }>;
-    try {
-      outcomes = this.group(batch);
-    } catch (error) {
-      // The commit itself failed (disk full, I/O): nothing of the group is stored.
-      for (const w of batch) w.reject(error);
-      return;
-    }
-    batch.forEach((w, i) => (outcomes[i].ok ? w.resolve(outcomes[i].value) : w.reject(outcomes[i].error)));
+    return this.commits.write(run);
   }
 
   async insertMessage(message: MessageRecord): Promise<{ inserted: boolean; message: MessageRecord }> {
@@ -508,6 +470,6 @@ export class SqliteJournalStore implements JournalStore {
 
   async close(): Promise<void> {
     // The database handle belongs to hub/store.ts, which closes it; writes still queued go first.
-    if (this.queue.length) this.flush();
+    this.commits.flushNow();
   }
 }

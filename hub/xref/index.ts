@@ -4,6 +4,7 @@ import type Redis from 'ioredis';
 export type { System, CrossReference, CrossReferenceStore, FoundWhere } from '../../adapters/people/cross-references';
 import { recordKey, type System, type CrossReference, type CrossReferenceStore, type FoundWhere } from '../../adapters/people/cross-references';
 import type { PersonalDataCodec } from '../journal/sealing';
+import { groupCommitOf, type GroupCommit } from '../store';
 
 /**
  * Where and as whom a record was found names the person (surname, forename): sealed with
@@ -27,6 +28,7 @@ export class SqliteCrossReferences implements CrossReferenceStore {
   private readonly listFor;
   private readonly byRecord;
   private readonly byAddress;
+  private readonly commits: GroupCommit;
 
   constructor(
     private readonly db: Database.Database,
@@ -50,6 +52,8 @@ export class SqliteCrossReferences implements CrossReferenceStore {
     this.listFor = db.prepare(`select ${fields} from cross_reference where contact_id = ? order by system`);
     this.byRecord = db.prepare('select contact_id from cross_reference where system = ? and record_key = ? order by found_at limit 1');
     this.byAddress = db.prepare(`select ${fields} from cross_reference where system = ? and found_uprn = ? order by found_at`);
+    // Written in the journal's group commits: an upsert of its own would wait for a flush to disk of its own.
+    this.commits = groupCommitOf(db);
   }
 
   private row = (r: any): CrossReference => {
@@ -62,7 +66,9 @@ export class SqliteCrossReferences implements CrossReferenceStore {
   }
 
   async remember(contactId: string, system: System, ids: Record<string, string>, where?: FoundWhere) {
-    this.upsert.run(contactId, system, JSON.stringify(ids), new Date().toISOString(), recordKey(ids), where ? JSON.stringify(sealWhere(this.codec, where)) : null, where?.uprn ?? null);
+    const found = new Date().toISOString();
+    const whereText = where ? JSON.stringify(sealWhere(this.codec, where)) : null;
+    await this.commits.write(() => this.upsert.run(contactId, system, JSON.stringify(ids), found, recordKey(ids), whereText, where?.uprn ?? null));
   }
 
   async all(contactId: string) {
@@ -78,7 +84,7 @@ export class SqliteCrossReferences implements CrossReferenceStore {
   }
 
   async forget(contactId: string) {
-    return this.db.prepare('delete from cross_reference where contact_id = ?').run(contactId).changes;
+    return this.commits.write(() => this.db.prepare('delete from cross_reference where contact_id = ?').run(contactId).changes);
   }
 }
 
