@@ -607,6 +607,7 @@ export class RedisJournalStore implements JournalStore {
       audit: audit.map((a) => ({ id: a.id, at: a.at, ...(a.deliveryId ? { deliveryId: a.deliveryId } : {}), ...(a.messageId ? { messageId: a.messageId } : {}) })),
     };
     await this.redis.eval(ERASE, 0, this.p, JSON.stringify(erasure), JSON.stringify(plan), ...audit.map((a) => JSON.stringify(this.codec.sealAudit(a))));
+    this.codec.forgetOpened(); // the erased person's records must not be readable from memory either
   }
 
   async erasureOf(recordId: string): Promise<ErasureRecord | undefined> {

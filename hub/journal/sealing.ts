@@ -33,6 +33,9 @@ export class DataKeyMissing extends Error {
   }
 }
 
+/** How many opened texts the codec keeps (a few MB): the records of the deliveries under way. */
+const RECENTLY_OPENED = 2048;
+
 export class PersonalDataCodec {
   private readonly byId = new Map<string, DataKey>();
 
@@ -62,20 +65,45 @@ export class PersonalDataCodec {
     return iv;
   }
 
+  /**
+   * The plain text of the records sealed or opened most recently, by their sealed form: a
+   * record is read back several times while its delivery runs (each read would decrypt it
+   * again). Only this process's memory holds it, as it holds the records it works on; an
+   * erasure empties it.
+   */
+  private readonly recent = new Map<string, string>();
+
+  private keep(sealed: string, text: string): void {
+    if (this.recent.size >= RECENTLY_OPENED) this.recent.delete(this.recent.keys().next().value as string);
+    this.recent.set(sealed, text);
+  }
+
+  /** Forgets every opened text (after an erasure). */
+  forgetOpened(): void {
+    this.recent.clear();
+  }
+
   seal(value: unknown): string {
+    const text = JSON.stringify(value);
     const iv = this.iv();
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
-    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    return `${PREFIX}${this.current.id}:${iv.toString('base64')}:${cipher.getAuthTag().toString('base64')}:${body.toString('base64')}`;
+    const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+    const sealed = `${PREFIX}${this.current.id}:${iv.toString('base64')}:${cipher.getAuthTag().toString('base64')}:${body.toString('base64')}`;
+    this.keep(sealed, text);
+    return sealed;
   }
 
   open(sealed: string): unknown {
+    const known = this.recent.get(sealed);
+    if (known !== undefined) return JSON.parse(known);
     const [kid, iv, tag, body] = sealed.slice(PREFIX.length).split(':');
     const k = this.byId.get(kid);
     if (!k) throw new DataKeyMissing(`the journal holds data sealed with key ${kid}, which is neither HUB_DATA_KEY nor one of HUB_DATA_KEYS`);
     const decipher = createDecipheriv('aes-256-gcm', k.key, Buffer.from(iv, 'base64'));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    return JSON.parse(Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8'));
+    const text = Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
+    this.keep(sealed, text);
+    return JSON.parse(text);
   }
 
   /** A keyed pseudonym of an identifier (a contact id, a member of staff): the same input

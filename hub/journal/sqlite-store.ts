@@ -453,6 +453,7 @@ export class SqliteJournalStore implements JournalStore {
     });
     // The WAL still holds the pages as they were before: copied back into the file and emptied.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.codec.forgetOpened(); // the erased person's records must not be readable from memory either
   }
 
   async erasureOf(recordId: string): Promise<ErasureRecord | undefined> {
