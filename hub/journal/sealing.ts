@@ -33,8 +33,8 @@ export class DataKeyMissing extends Error {
   }
 }
 
-/** How many opened texts the codec keeps (a few MB): the records of the deliveries under way. */
-const RECENTLY_OPENED = 2048;
+/** How many opened texts the codec keeps (some MB): the records of the deliveries under way, 200 events or more at a time. */
+const RECENTLY_OPENED = 8192;
 
 export class PersonalDataCodec {
   private readonly byId = new Map<string, DataKey>();

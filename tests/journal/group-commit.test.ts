@@ -65,4 +65,16 @@ describe('journal on SQLite: group commit', () => {
     assert.strictEqual(inFile('m2').n + inFile('m3').n, 2);
     assert.strictEqual((await store.getDelivery('d1'))!.version, 1);
   });
+
+  it('numbers deliveries in call order, in reserved blocks, and above every earlier number after a restart', async () => {
+    const first = await Promise.all(Array.from({ length: 2500 }, () => store.nextSeq()));
+    assert.deepStrictEqual(first, [...first].sort((a, b) => a - b));
+    assert.strictEqual(new Set(first).size, 2500);
+    // The reservation is in the file before a number from it is handed out.
+    const reserved = (reader.prepare("select value from journal_sequence where name = 'delivery'").get() as { value: number }).value;
+    assert.ok(reserved >= first[first.length - 1], `reserved ${reserved}, handed out ${first[first.length - 1]}`);
+    const again = new SqliteJournalStore(db);
+    const next = await again.nextSeq();
+    assert.ok(next > Math.max(...first), `after a restart ${next} must be above ${Math.max(...first)}`);
+  });
 });
