@@ -64,7 +64,8 @@ function runFlows(file: string, exchange: string, queue: string): void {
   for (const node of kept) {
     if (node.type === 'amqp-in') Object.assign(node, { exchange, queue });
     if (node.type === 'revenues-batch') Object.assign(node, { maxAgeSeconds: '1' });
-    if (node.type === 'sftp-watch') Object.assign(node, { interval: 0.5 });
+    // The hub keeps running through the script's rounds: its watch takes only its own acks, not the script's (ADDR_SCRIPT_...).
+    if (node.type === 'sftp-watch') Object.assign(node, { interval: 0.5, ...(node.folder === 'revenues/ack' ? { pattern: 'ADDR_2*.ack.csv' } : {}) });
   }
   fs.writeFileSync(file, JSON.stringify(kept, null, 2));
 }
@@ -294,7 +295,7 @@ class DirectScript {
     );
     const files: string[] = [];
     for (let at = 0; at < rows.length; at += ROWS_PER_FILE) {
-      const name = requestFileName(new Date(), ++this.sequence);
+      const name = requestFileName(new Date(), ++this.sequence).replace(/^ADDR_/, 'ADDR_SCRIPT_');
       files.push(name);
       const content = Buffer.from(buildRequestFile(rows.slice(at, at + ROWS_PER_FILE)), 'utf8');
       await this.sftp.run((sftp) => uploadAtomically(sftp, `revenues/in/${name}`, content, false));
