@@ -34,7 +34,7 @@ export class DataKeyMissing extends Error {
 }
 
 /** How many opened texts the codec keeps (some MB): the records of the deliveries under way, 200 events or more at a time. */
-const RECENTLY_OPENED = 8192;
+const RECENTLY_OPENED = 4096;
 
 export class PersonalDataCodec {
   private readonly byId = new Map<string, DataKey>();
@@ -66,21 +66,30 @@ export class PersonalDataCodec {
   }
 
   /**
-   * The plain text of the records sealed or opened most recently, by their sealed form: a
-   * record is read back several times while its delivery runs (each read would decrypt it
-   * again). Only this process's memory holds it, as it holds the records it works on; an
-   * erasure empties it.
+   * The plain text of the records sealed or opened most recently, looked up by the IV and tag
+   * of their sealed form (unique to each sealing, and short: hashing a whole sealed record
+   * cost more than decrypting it) and given back only for exactly the same sealed text. A
+   * record is read back several times while its delivery runs; each read decrypted it again.
+   * Only this process's memory holds it, as it holds the records it works on; an erasure
+   * empties it.
    */
-  private readonly recent = new Map<string, string>();
+  private readonly recent = new Map<string, { sealed: string; text: string }>();
+  /** The keys of `recent` in the order kept, in a ring: the oldest goes when a new one comes. */
+  private readonly ring: Array<string | undefined> = new Array(RECENTLY_OPENED);
+  private ringAt = 0;
 
-  private keep(sealed: string, text: string): void {
-    if (this.recent.size >= RECENTLY_OPENED) this.recent.delete(this.recent.keys().next().value as string);
-    this.recent.set(sealed, text);
+  private keep(id: string, sealed: string, text: string): void {
+    const oldest = this.ring[this.ringAt];
+    if (oldest !== undefined) this.recent.delete(oldest);
+    this.ring[this.ringAt] = id;
+    this.ringAt = (this.ringAt + 1) % RECENTLY_OPENED;
+    this.recent.set(id, { sealed, text });
   }
 
   /** Forgets every opened text (after an erasure). */
   forgetOpened(): void {
     this.recent.clear();
+    this.ring.fill(undefined);
   }
 
   seal(value: unknown): string {
@@ -88,21 +97,23 @@ export class PersonalDataCodec {
     const iv = this.iv();
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
     const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
-    const sealed = `${PREFIX}${this.current.id}:${iv.toString('base64')}:${cipher.getAuthTag().toString('base64')}:${body.toString('base64')}`;
-    this.keep(sealed, text);
+    const id = `${PREFIX}${this.current.id}:${iv.toString('base64')}:${cipher.getAuthTag().toString('base64')}`;
+    const sealed = `${id}:${body.toString('base64')}`;
+    this.keep(id, sealed, text);
     return sealed;
   }
 
   open(sealed: string): unknown {
-    const known = this.recent.get(sealed);
-    if (known !== undefined) return JSON.parse(known);
+    const id = sealed.slice(0, sealed.lastIndexOf(':'));
+    const known = this.recent.get(id);
+    if (known !== undefined && known.sealed === sealed) return JSON.parse(known.text);
     const [kid, iv, tag, body] = sealed.slice(PREFIX.length).split(':');
     const k = this.byId.get(kid);
     if (!k) throw new DataKeyMissing(`the journal holds data sealed with key ${kid}, which is neither HUB_DATA_KEY nor one of HUB_DATA_KEYS`);
     const decipher = createDecipheriv('aes-256-gcm', k.key, Buffer.from(iv, 'base64'));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     const text = Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
-    this.keep(sealed, text);
+    this.keep(id, sealed, text);
     return JSON.parse(text);
   }
 
