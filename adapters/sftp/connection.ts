@@ -20,6 +20,12 @@ export interface SftpEndpoint {
   readyTimeoutMs?: number;
   /** SSH keepalive, so a server that vanished without closing is noticed. Default 10 s (3 missed = dead). */
   keepaliveIntervalMs?: number;
+  /**
+   * Time allowed for one piece of work (run()) before the connection is taken as lost: ended,
+   * and opened again by the next run. Default 120 s. An operation issued on a connection at
+   * the moment the server dropped it can otherwise wait for an answer that never comes.
+   */
+  operationTimeoutMs?: number;
 }
 
 export type SftpConnectionState = 'idle' | 'connecting' | 'connected' | 'closed';
@@ -31,6 +37,7 @@ interface Session {
 }
 
 const END_TIMEOUT_MS = 5000;
+const OPERATION_TIMEOUT_MS = 120_000;
 
 /**
  * The hub's connection to one SFTP server: opened on first use, reused by every operation,
@@ -82,8 +89,23 @@ export class SftpConnection extends EventEmitter {
   async run<T>(work: (sftp: SftpClient) => Promise<T>): Promise<T> {
     const client = await this.client();
     const session = this.session;
+    const limitMs = this.endpoint.operationTimeoutMs ?? OPERATION_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const unanswered = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        // The connection is no use any more: end it, so that the next run connects again.
+        const error = new SftpError('CONNECTION_LOST', `the SFTP connection to ${this.where} was lost: no answer within ${limitMs} ms`);
+        if (session && this.session === session) {
+          session.alive = false;
+          this.session = undefined;
+          session.raw.destroy();
+          this.emit('disconnected', error);
+        }
+        reject(error);
+      }, limitMs);
+    });
     try {
-      return await work(client);
+      return await Promise.race([work(client), unanswered]);
     } catch (err) {
       if (err instanceof SftpError) throw err;
       const message = (err as Error)?.message ?? String(err);
@@ -91,6 +113,8 @@ export class SftpConnection extends EventEmitter {
       await new Promise((resolve) => setImmediate(resolve));
       if (!session?.alive) throw new SftpError('CONNECTION_LOST', `the SFTP connection to ${this.where} was lost: ${message}`, err);
       throw new SftpError('TRANSFER_FAILED', `SFTP ${this.where}: ${message}`, err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

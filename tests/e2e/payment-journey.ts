@@ -200,12 +200,21 @@ export async function runPaymentJourney(options: PaymentJourneyOptions): Promise
       while (steps.length && i / plan.length >= steps[0][0]) await steps.shift()![1]();
       const file = await writeFile(plan[i]);
       if (i === killIndex) {
-        // kill -9 while the hub takes this big file: as soon as it has claimed it.
-        await waitFor(`the hub to claim ${file.name}`, 240000, async () => fs.existsSync(path.join(outFolder, 'processing', file.name)));
-        await sleep(150);
+        // kill -9 while the hub takes this big file: as soon as it has claimed it. A file the hub
+        // takes in well under a second is in processing/ only that long: looked for every 10 ms
+        // (a 500 ms look missed it), and should the hub have finished it all the same, it is killed just after.
+        const claimed = path.join(outFolder, 'processing', file.name);
+        const done = path.join(outFolder, 'processed', file.name);
+        const deadline = Date.now() + 240000;
+        while (!fs.existsSync(claimed) && !fs.existsSync(done)) {
+          if (Date.now() > deadline) throw new Error(`timed out after 240000 ms waiting for the hub to claim ${file.name}`);
+          await sleep(10);
+        }
+        const during = !fs.existsSync(done);
+        if (during) await sleep(20);
         hub!.child.kill('SIGKILL');
         await hub!.exited;
-        fault(`hub killed with kill -9 while taking ${file.name} (${file.payments.length} payments); restarting in ${hubDownMs} ms`);
+        fault(`hub killed with kill -9 ${during ? 'while taking' : 'just after it took'} ${file.name} (${file.payments.length} payments); restarting in ${hubDownMs} ms`);
         await sleep(hubDownMs);
         hub = await startHub();
         api.moved(hub.url);

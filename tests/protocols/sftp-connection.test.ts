@@ -113,4 +113,21 @@ describe('SFTP connection (real OpenSSH sshd)', () => {
     assert.strictEqual(await connection.run((sftp) => sftp.exists('big.bin')), '-');
     fs.rmSync(path.join(sshd.root, 'big.bin'));
   });
+
+  it('takes a connection whose work gets no answer in time as lost: the call fails with CONNECTION_LOST and the next one connects again', async () => {
+    const connection = connect({ operationTimeoutMs: 300 });
+    const events: string[] = [];
+    connection.on('connected', () => events.push('connected'));
+    connection.on('disconnected', () => events.push('disconnected'));
+    fs.writeFileSync(path.join(sshd.root, 'answer.txt'), 'yes');
+    // Work that never ends stands for an operation whose answer the server will never send.
+    const lost = await connection.run(() => new Promise<never>(() => undefined)).then(
+      () => assert.fail('work that never answers ended'),
+      (err) => err,
+    );
+    assert.strictEqual(lost.code, 'CONNECTION_LOST');
+    assert.match(lost.message, /no answer within 300 ms/);
+    assert.strictEqual(await connection.run((sftp) => sftp.exists('answer.txt')), '-');
+    assert.deepStrictEqual(events, ['connected', 'disconnected', 'connected']);
+  });
 });
