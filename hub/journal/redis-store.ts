@@ -400,6 +400,7 @@ export class RedisJournalStore implements JournalStore {
       if (await this.redis.exists(`${this.p}mk-built`)) return;
       for (let at = 0; ; at += SCAN_CHUNK) {
         const ids = await this.redis.zrange(`${this.p}mt`, at, at + SCAN_CHUNK - 1, 'WITHSCORES');
+        if (!ids.length) break; // MGET of nothing is an error
         const pipeline = this.redis.pipeline();
         const docs = await this.redis.mget(ids.filter((_, i) => i % 2 === 0).map((id) => `${this.p}m:${id}`));
         docs.forEach((doc, i) => {

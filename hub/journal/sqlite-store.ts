@@ -23,22 +23,11 @@ import {
   prunableStatuses,
 } from './types';
 
-/**
- * The embedded journal store: tables in the hub's SQLite file (hub/store.ts opens it in WAL
- * mode with synchronous=FULL, so a commit is on disk before the sender is acknowledged).
- * Each record is a JSON document plus the columns that are filtered on. One process owns
- * the file, so the (target, key) lock is an in-process mutex.
- *
- * Writes commit in groups: every write asked for in one turn of the event loop goes into one
- * transaction (each in its own savepoint, so that one that conflicts fails alone), and each
- * write's promise settles only once that transaction is on disk. Durability is the same as
- * one transaction a write; the cost of the disk flush (about 1.5 ms here) is shared.
- */
-/** Delivery numbers reserved by one write (hub/journal: nextSeq). */
-const SEQUENCE_BLOCK = 1000;
-
 /** Statuses with a timer (next_attempt_at): a retry, or an answer deadline. */
 const timed: readonly DeliveryStatus[] = ['failed', 'awaiting-answer'];
+
+/** Delivery numbers reserved by one write (nextSeq). */
+const SEQUENCE_BLOCK = 1000;
 
 const SCHEMA = `
 create table if not exists journal_message (
@@ -107,7 +96,17 @@ class Where {
   }
 }
 
-
+/**
+ * The embedded journal store: tables in the hub's SQLite file (hub/store.ts opens it in WAL
+ * mode with synchronous=FULL, so a commit is on disk before the sender is acknowledged).
+ * Each record is a JSON document plus the columns that are filtered on. One process owns
+ * the file, so the (target, key) lock is an in-process mutex.
+ *
+ * Writes commit in groups: every write asked for in one turn of the event loop goes into one
+ * transaction (each in its own savepoint, so that one that conflicts fails alone), and each
+ * write's promise settles only once that transaction is on disk (hub/store.ts, GroupCommit).
+ * Durability is the same as one transaction a write; the cost of the disk flush is shared.
+ */
 export class SqliteJournalStore implements JournalStore {
   readonly kind = 'sqlite' as const;
   private readonly mutex = new KeyedMutex();

@@ -65,4 +65,9 @@ describe('Redis journal: messages by key', () => {
     await store.erase({ id: 'er-1', at: 20, actor: 'dpo', reason: 'request', subject: 'pseudonym', messageIds: [erased.id], deliveryIds: [], crossReferences: 0 }, []);
     assert.strictEqual(await redis.exists(`${prefix}mk:C4`), 0);
   });
+
+  it('answers for a key in an empty journal (nothing to index)', async () => {
+    const { store } = open();
+    assert.deepStrictEqual(await store.listMessages({ key: 'C9' }), { total: 0, items: [] });
+  });
 });
