@@ -1,3 +1,4 @@
+import type { StartupWork } from './startup-work';
 import type Database from 'better-sqlite3';
 import Redis from 'ioredis';
 import { MappingLibrary } from '../adapters/mapping';
@@ -193,7 +194,7 @@ export function journalPort(journal: Journal): JournalPort {
 }
 
 /** The port the composition root hands the nodes (in Node-RED's settings). */
-export function hubPortOf(config: HubConfig, stores: HubStores, settlement: Settlement): HubPort {
+export function hubPortOf(config: HubConfig, stores: HubStores, settlement: Settlement, startup?: StartupWork): HubPort {
   return {
     paths: config.paths,
     mappings: stores.mappings,
@@ -206,5 +207,6 @@ export function hubPortOf(config: HubConfig, stores: HubStores, settlement: Sett
     sharedRedis: stores.redis,
     redisPrefix: config.journal.redisPrefix,
     gazetteerVersions: stores.gazetteerVersions,
+    startup,
   };
 }

@@ -38,6 +38,8 @@ export interface HubPort {
   readonly redisPrefix: string;
   /** Where gazetteer nodes say which version they answer from (for /healthz and the other instances). */
   readonly gazetteerVersions?: GazetteerVersionsPort;
+  /** Work a node starts with the flows that must finish before /healthz says ready (a SOAP service reading its WSDL). */
+  readonly startup?: { track(work: Promise<unknown>): void };
 }
 
 /** One gazetteer in use: its file or folder and version (a DTF volume, or a CSV checksum). */

@@ -29,6 +29,7 @@ import { consolePage } from './console/page';
 export const WEBHOOK_ROOT = '/webhooks';
 import type { DemoBackOffice } from './demo';
 import { Instances } from './instances';
+import { StartupWork } from './startup-work';
 
 export interface RunningHub {
   url: string;
@@ -170,7 +171,8 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
   // One observer of Node-RED's message runtime; settlement and journey tracking consume it.
   const observer = observerFor(RED.hooks as never);
   const settlement = new Settlement(observer, () => RED.util.generateId(), (message) => RED.log.warn(`council-hub: ${message}`));
-  const port = hubPortOf(config, stores, settlement);
+  const startup = new StartupWork();
+  const port = hubPortOf(config, stores, settlement, startup);
   RED.init(server, nodeRedSettings(config, port) as any);
   const tracker = new FlowTracker(
     stores.journal,
@@ -224,13 +226,23 @@ export async function startHub(config: HubConfig, hooks: HubHooks = {}): Promise
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  // "Up" means the flows are running, not just the editor: wait for Node-RED to start them.
+  // "Up" means the flows are running and their SOAP services answer, not just the editor:
+  // wait for Node-RED to start them, then for the work their nodes started (a deploy too).
+  let starts = 0;
   const flowsStarted = new Promise<void>((resolve) => RED.events.once('flows:started', () => resolve()));
-  RED.events.on('flows:started', () => (ready = true));
-  RED.events.on('flows:stopped', () => (ready = false));
+  RED.events.on('flows:started', () => {
+    const start = ++starts;
+    void startup.finished().then(() => {
+      if (start === starts) ready = true;
+    });
+  });
+  RED.events.on('flows:stopped', () => {
+    starts++;
+    ready = false;
+  });
   await RED.start();
   await flowsStarted;
-  ready = true;
+  await startup.finished();
   const address = server.address();
   const listening = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;

@@ -78,7 +78,10 @@ export = function register(RED: NodeAPI) {
           })
           .catch((err: Error) => this.warn(`soap-in: a refused request was not kept for the console: ${err.message}`));
       };
-      hostSoapService(soapRegistryFor(RED.httpNode as unknown as MountPoint), { wsdl, path: config.path, handler, maxBodyBytes, onRefused })
+      const hosting = hostSoapService(soapRegistryFor(RED.httpNode as unknown as MountPoint), { wsdl, path: config.path, handler, maxBodyBytes, onRefused });
+      // The hub is not ready (/healthz) until the service answers on its path.
+      hubPort(RED).startup?.track(hosting);
+      hosting
         .then((service) => {
           if (closed) return service.close();
           hosted = service;
