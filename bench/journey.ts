@@ -65,7 +65,8 @@ function runFlows(file: string, exchange: string, queue: string): void {
     if (node.type === 'amqp-in') Object.assign(node, { exchange, queue });
     if (node.type === 'revenues-batch') Object.assign(node, { maxAgeSeconds: '1' });
     // The hub keeps running through the script's rounds: its watch takes only its own acks, not the script's (ADDR_SCRIPT_...).
-    if (node.type === 'sftp-watch') Object.assign(node, { interval: 0.5, ...(node.folder === 'revenues/ack' ? { pattern: 'ADDR_2*.ack.csv' } : {}) });
+    // Revenues' acks looked for every 0.1 s, as the script looks for its own.
+    if (node.type === 'sftp-watch') Object.assign(node, { interval: 0.1, ...(node.folder === 'revenues/ack' ? { pattern: 'ADDR_2*.ack.csv' } : {}) });
   }
   fs.writeFileSync(file, JSON.stringify(kept, null, 2));
 }
@@ -191,9 +192,14 @@ async function measureHub(shared: Shared, api: HubApi, count: number): Promise<M
   clearRevenuesAcks(shared);
   const started = process.hrtime.bigint();
   for (const m of moves) await shared.sims.crm.changeContactAddress(m.contactId, m.address);
+  // Asked ten times a second, as the script looks for its acks: the messages until all are in, then the counts only.
+  let allIn = false;
   await until('the hub to settle every delivery', 30 * 60 * 1000, async () => {
-    const messages = await api.get(`/messages?source=crm&limit=1`).catch(() => undefined);
-    if (!messages || messages.total < before + count) return false;
+    if (!allIn) {
+      const messages = await api.get(`/messages?source=crm&limit=1`).catch(() => undefined);
+      if (!messages || messages.total < before + count) return false;
+      allIn = true;
+    }
     const counts = await api.get('/counts');
     return ['pending', 'in-flight', 'awaiting-answer', 'failed'].every((status) => !counts.byStatus[status]);
   }, 100);
