@@ -52,7 +52,8 @@ function previousUprnSent(msg: Record<string, unknown> | undefined): string | un
 }
 
 export async function heldAddress(store: JournalStore, target: string, key: string): Promise<HeldAddress | undefined> {
-  const delivered = await everyItem((page) => store.listDeliveries({ target, key, status: ['delivered'], ...page }));
+  // Every delivery of the key in one read (no page count): the order gate has just read the same ones.
+  const delivered = (await store.deliveriesOfKey(target, key)).filter((d) => d.status === 'delivered');
   const latest = delivered.sort((a, b) => b.order - a.order || b.seq - a.seq)[0];
   if (latest) {
     const message = await store.getMessage(latest.messageId);

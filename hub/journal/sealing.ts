@@ -36,6 +36,40 @@ export class DataKeyMissing extends Error {
 /** How many opened texts the codec keeps (some MB): the records of the deliveries under way, 200 events or more at a time. */
 const RECENTLY_OPENED = 4096;
 
+/** A map of at most `size` entries: the oldest goes when a new one comes (a ring of keys). */
+class Kept<V> {
+  private readonly values = new Map<string, V>();
+  private readonly ring: Array<string | undefined>;
+  private at = 0;
+
+  constructor(size: number) {
+    this.ring = new Array(size);
+  }
+
+  get(key: string): V | undefined {
+    return this.values.get(key);
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  set(key: string, value: V): void {
+    if (!this.values.has(key)) {
+      const oldest = this.ring[this.at];
+      if (oldest !== undefined) this.values.delete(oldest);
+      this.ring[this.at] = key;
+      this.at = (this.at + 1) % this.ring.length;
+    }
+    this.values.set(key, value);
+  }
+
+  clear(): void {
+    this.values.clear();
+    this.ring.fill(undefined);
+  }
+}
+
 export class PersonalDataCodec {
   private readonly byId = new Map<string, DataKey>();
 
@@ -73,48 +107,54 @@ export class PersonalDataCodec {
    * Only this process's memory holds it, as it holds the records it works on; an erasure
    * empties it.
    */
-  private readonly recent = new Map<string, { sealed: string; text: string }>();
-  /** The keys of `recent` in the order kept, in a ring: the oldest goes when a new one comes. */
-  private readonly ring: Array<string | undefined> = new Array(RECENTLY_OPENED);
-  private ringAt = 0;
-
-  private keep(id: string, sealed: string, text: string): void {
-    const oldest = this.ring[this.ringAt];
-    if (oldest !== undefined) this.recent.delete(oldest);
-    this.ring[this.ringAt] = id;
-    this.ringAt = (this.ringAt + 1) % RECENTLY_OPENED;
-    this.recent.set(id, { sealed, text });
-  }
+  private readonly recent = new Kept<{ sealed: string; text: string }>(RECENTLY_OPENED);
+  /**
+   * The sealed form each record (by kind and id) had when last sealed or opened here: a new
+   * version whose sealed part is unchanged (a delivery settled: only its status and times
+   * change) keeps that sealed form instead of being encrypted again. Only for the same
+   * record, so two records with the same content never share a ciphertext.
+   */
+  private readonly ofRecord = new Kept<{ sealed: string; text: string }>(RECENTLY_OPENED);
 
   /** Forgets every opened text (after an erasure). */
   forgetOpened(): void {
     this.recent.clear();
-    this.ring.fill(undefined);
+    this.ofRecord.clear();
   }
 
-  seal(value: unknown): string {
+  /** `record` (kind and id) lets an unchanged value keep the sealed form it had. */
+  seal(value: unknown, record?: string): string {
     const text = JSON.stringify(value);
+    if (record !== undefined) {
+      const before = this.ofRecord.get(record);
+      if (before !== undefined && before.text === text) return before.sealed;
+    }
     const iv = this.iv();
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
     const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
     const id = `${PREFIX}${this.current.id}:${iv.toString('base64')}:${cipher.getAuthTag().toString('base64')}`;
     const sealed = `${id}:${body.toString('base64')}`;
-    this.keep(id, sealed, text);
+    const kept = { sealed, text };
+    this.recent.set(id, kept);
+    if (record !== undefined) this.ofRecord.set(record, kept);
     return sealed;
   }
 
-  open(sealed: string): unknown {
+  open(sealed: string, record?: string): unknown {
     const id = sealed.slice(0, sealed.lastIndexOf(':'));
-    const known = this.recent.get(id);
-    if (known !== undefined && known.sealed === sealed) return JSON.parse(known.text);
-    const [kid, iv, tag, body] = sealed.slice(PREFIX.length).split(':');
-    const k = this.byId.get(kid);
-    if (!k) throw new DataKeyMissing(`the journal holds data sealed with key ${kid}, which is neither HUB_DATA_KEY nor one of HUB_DATA_KEYS`);
-    const decipher = createDecipheriv('aes-256-gcm', k.key, Buffer.from(iv, 'base64'));
-    decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    const text = Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
-    this.keep(id, sealed, text);
-    return JSON.parse(text);
+    let kept = this.recent.get(id);
+    if (kept === undefined || kept.sealed !== sealed) {
+      const [kid, iv, tag, body] = sealed.slice(PREFIX.length).split(':');
+      const k = this.byId.get(kid);
+      if (!k) throw new DataKeyMissing(`the journal holds data sealed with key ${kid}, which is neither HUB_DATA_KEY nor one of HUB_DATA_KEYS`);
+      const decipher = createDecipheriv('aes-256-gcm', k.key, Buffer.from(iv, 'base64'));
+      decipher.setAuthTag(Buffer.from(tag, 'base64'));
+      kept = { sealed, text: Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8') };
+      this.recent.set(id, kept);
+    }
+    // Only a key that is still current may be kept for sealing again (after a rotation, a record is re-sealed under the new key).
+    if (record !== undefined && sealed.startsWith(`${PREFIX}${this.current.id}:`)) this.ofRecord.set(record, kept);
+    return JSON.parse(kept.text);
   }
 
   /** A keyed pseudonym of an identifier (a contact id, a member of staff): the same input
@@ -127,26 +167,26 @@ export class PersonalDataCodec {
 
   sealMessage(m: MessageRecord): SealedDoc {
     const { payload, entry, resolvedBy, ...rest } = m;
-    return { ...rest, entry: { nodeId: entry.nodeId, how: entry.how }, sealed: this.seal({ payload, msg: entry.msg, resolvedBy }) };
+    return { ...rest, entry: { nodeId: entry.nodeId, how: entry.how }, sealed: this.seal({ payload, msg: entry.msg, resolvedBy }, `m:${m.id}`) };
   }
 
   openMessage(doc: SealedDoc | MessageRecord): MessageRecord {
     if (typeof (doc as SealedDoc).sealed !== 'string') return doc as MessageRecord;
     const { sealed, entry, ...rest } = doc as SealedDoc & { entry: { nodeId: string; how: 'send' | 'receive' } };
-    const open = this.open(sealed) as { payload: unknown; msg: Record<string, unknown>; resolvedBy?: MessageRecord['resolvedBy'] };
+    const open = this.open(sealed, `m:${String(rest.id)}`) as { payload: unknown; msg: Record<string, unknown>; resolvedBy?: MessageRecord['resolvedBy'] };
     return { ...(rest as object), payload: open.payload, entry: { ...entry, msg: open.msg }, ...(open.resolvedBy ? { resolvedBy: open.resolvedBy } : {}) } as MessageRecord;
   }
 
   sealDelivery(d: DeliveryRecord): SealedDoc {
     const { resume, atDelivery, candidates, lastError, reason, ...rest } = d;
     const secret = { resumeMsg: resume?.msg, atDelivery, candidates, lastError, reason };
-    return { ...rest, ...(resume ? { resume: { nodeId: resume.nodeId, how: resume.how } } : {}), sealed: this.seal(secret) };
+    return { ...rest, ...(resume ? { resume: { nodeId: resume.nodeId, how: resume.how } } : {}), sealed: this.seal(secret, `d:${d.id}`) };
   }
 
   openDelivery(doc: SealedDoc | DeliveryRecord): DeliveryRecord {
     if (typeof (doc as SealedDoc).sealed !== 'string') return doc as DeliveryRecord;
     const { sealed, resume, ...rest } = doc as SealedDoc & { resume?: { nodeId: string; how: 'send' | 'receive' } };
-    const s = this.open(sealed) as { resumeMsg?: Record<string, unknown>; atDelivery?: Record<string, unknown>; candidates?: unknown; lastError?: DeliveryRecord['lastError']; reason?: string };
+    const s = this.open(sealed, `d:${String(rest.id)}`) as { resumeMsg?: Record<string, unknown>; atDelivery?: Record<string, unknown>; candidates?: unknown; lastError?: DeliveryRecord['lastError']; reason?: string };
     const d = { ...(rest as object) } as DeliveryRecord;
     if (resume) d.resume = { ...resume, msg: s.resumeMsg ?? {} };
     if (s.atDelivery !== undefined) d.atDelivery = s.atDelivery;
