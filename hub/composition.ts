@@ -1,4 +1,3 @@
-import type { StartupWork } from './startup-work';
 import type Database from 'better-sqlite3';
 import Redis from 'ioredis';
 import { MappingLibrary } from '../adapters/mapping';
@@ -25,6 +24,7 @@ import { RedisPaymentRegister, SqlitePaymentRegister } from './payments/register
 import type { LedgerBatches, PaymentRegister } from '../adapters/payments/register';
 import { crossReferencePrefix, RedisCrossReferences, SqliteCrossReferences } from './xref';
 import { RedisAccessLog, SqliteAccessLog, type AccessLog } from './privacy/access-log';
+import type { StartupWork } from './startup-work';
 
 /**
  * The composition root: the one place that opens the hub's stores from its configuration.
