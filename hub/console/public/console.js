@@ -128,7 +128,8 @@
   function api(method, path, body) {
     var token = sessionStorage.getItem(TOKEN);
     if (!token) {
-      showLogin('Log in to use the console.');
+      // A call made after another's 401 ended the session: the login already says why.
+      if ($('login').hidden) showLogin('Log in to use the console.');
       return Promise.reject(new ApiError('not logged in', 401));
     }
     var headers = { authorization: 'Bearer ' + token, accept: 'application/json' };
